@@ -1,0 +1,259 @@
+/**
+ * The one schema of a stack definition (`stacks/Pulumi.<stack>.yaml`, namespace `ie:`), shared by the
+ * Pulumi program and `npm run validate`. It checks shapes, types, units and unknown keys and applies the
+ * defaults; cross-field rules (unique names, quorum, capacity, overlaps) live in `semantic.ts`.
+ *
+ * Objects are strict: an unknown key is an error, because a typo (`osd:` for `osds:`) would otherwise
+ * silently drop part of the department.
+ */
+import { z } from "zod";
+import { DURATION_HINT, SIZE_HINT, parseDuration, parseSize } from "./units";
+
+/** Every role a host can carry. */
+export const ROLES = [
+  "ceph-mon",
+  "ceph-mgr",
+  "ceph-osd",
+  "ceph-mds",
+  "slurm-controller",
+  "slurm-compute",
+  "vm-host",
+  "container-host",
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Operating systems of the apt family that the Host layer knows how to configure. */
+export const OPERATING_SYSTEMS = ["debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"] as const;
+export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
+const name = (what: string) =>
+  z.string().regex(NAME_RE, { error: `${what} must be lower-case letters, digits and '-', starting with a letter` });
+
+const size = z.string({ error: SIZE_HINT }).transform((text, ctx) => {
+  const bytes = parseSize(text);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: "custom", message: `'${text}' is not a positive size: ${SIZE_HINT}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const duration = z.string({ error: DURATION_HINT }).transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds <= 0) {
+    ctx.addIssue({ code: "custom", message: `'${text}' is not a positive duration: ${DURATION_HINT}` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const ipv4 = z.ipv4({ error: "must be an IPv4 address such as 10.10.0.11" });
+const cidr = z.cidrv4({ error: "must be an IPv4 network in CIDR notation such as 10.20.0.0/22" });
+const absolutePath = z.string().regex(/^\/\S*$/, { error: "must be an absolute path such as /dev/sdb" });
+const positiveInt = z.int({ error: "must be a whole number" }).positive({ error: "must be greater than 0" });
+const port = z.int().min(1).max(65535, { error: "must be a TCP port (1-65535)" });
+const sshPublicKey = z
+  .string()
+  .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, {
+    error: "must be an OpenSSH public key line such as 'ssh-ed25519 AAAA... comment'",
+  });
+
+export const gpuSchema = z.strictObject({
+  /** GPU model as Slurm's GRES type, e.g. `tesla`; jobs ask for it with `--gpus tesla:1`. */
+  type: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "GPU type must be a lower-case word such as tesla" }),
+  /** Number of GPUs of that type in the host. */
+  count: positiveInt,
+  /** Device node prefix; GPU i is `${devicePrefix}${i}`. Defaults to `/dev/nvidia`. */
+  devicePrefix: absolutePath.default("/dev/nvidia"),
+});
+
+export const osdSchema = z.strictObject({
+  /** Whole disk (production, `ceph-volume lvm`) or backing file (lab, file-backed bluestore). */
+  device: absolutePath,
+  /** CRUSH device class. */
+  class: z.enum(["ssd", "hdd", "nvme"], { error: "class must be ssd, hdd or nvme" }),
+  /** Allow destroying existing data on the device. Defaults to false: a used device is refused. */
+  wipe: z.boolean().default(false),
+  /** Size of the backing file for file-backed OSDs. Required for `osdBackend: file`. */
+  size: size.optional(),
+});
+
+export const hostSchema = z.strictObject({
+  name: name("host name"),
+  address: ipv4,
+  /** SSH login user. Defaults to root. */
+  sshUser: z.string().default("root"),
+  /** SSH port. Defaults to 22. */
+  sshPort: port.default(22),
+  /**
+   * The host's SSH public host key (`ssh-ed25519 AAAA...`), pinned: a host presenting another key is refused.
+   * `file:PATH` reads it from a file relative to the project (the lab writes the keys it reads back there).
+   */
+  hostKey: z.union([sshPublicKey, z.string().regex(/^file:\S+$/)], {
+    error: "must be an OpenSSH public key line ('ssh-ed25519 AAAA...') or file:PATH of one",
+  }),
+  os: z.enum(OPERATING_SYSTEMS, { error: `os must be one of ${OPERATING_SYSTEMS.join(", ")}` }).default("debian-13"),
+  roles: z
+    .array(z.enum(ROLES, { error: `unknown role: known roles are ${ROLES.join(", ")}` }))
+    .min(1, { error: "a host needs at least one role" }),
+  cpus: positiveInt,
+  memory: size,
+  gpus: gpuSchema.optional(),
+  osds: z.array(osdSchema).default([]),
+});
+
+export const poolSchema = z.strictObject({
+  name: name("pool name"),
+  /** Ceph application tag: `rbd` pools are initialised with `rbd pool init`. */
+  application: z.enum(["rbd", "cephfs", "rgw"]),
+  /** Replicas. Defaults to 3. */
+  size: positiveInt.default(3),
+  /** Replicas needed to serve I/O. Defaults to size - 1 (at least 1). */
+  minSize: positiveInt.optional(),
+  /** CRUSH device class the pool lives on (e.g. `ssd` for core services). Defaults to any class. */
+  deviceClass: z.enum(["ssd", "hdd", "nvme"]).optional(),
+  /** PG autoscaler mode. Defaults to on. */
+  pgAutoscale: z.enum(["on", "warn", "off"]).default("on"),
+});
+
+export const cephSchema = z.strictObject({
+  /** Network the mons and clients use. Defaults to the site's host network. */
+  publicNetwork: cidr.optional(),
+  /** How OSDs are made: `lvm` (whole disks, production) or `file` (file-backed bluestore, lab). Defaults to lvm. */
+  osdBackend: z.enum(["lvm", "file"]).default("lvm"),
+  /** How CephFS is mounted on clients: kernel client (default) or ceph-fuse (hosts without the module). */
+  mountMethod: z.enum(["kernel", "fuse"]).default("kernel"),
+  /** `osd_memory_target` per OSD. Defaults to 4GiB (Ceph's default). */
+  osdMemoryTarget: size.prefault("4GiB"),
+  /** Health warnings the gates accept besides HEALTH_OK (check names such as `MON_DISK_LOW`). */
+  acceptedHealthWarnings: z.array(z.string()).default([]),
+  pools: z.array(poolSchema).default([]),
+  cephfs: z
+    .strictObject({
+      name: name("file system name"),
+      metadataPool: poolSchema.omit({ application: true }),
+      dataPool: poolSchema.omit({ application: true }),
+      /** Where CephFS is mounted on compute and container hosts. Defaults to /home. */
+      mountPoint: absolutePath.default("/home"),
+    })
+    .optional(),
+});
+
+export const partitionSchema = z.strictObject({
+  name: name("partition name"),
+  /** Compute hosts in the partition. */
+  nodes: z.array(z.string()).min(1, { error: "a partition needs at least one node" }),
+  /** The partition jobs land in without `-p`. Exactly one partition should say true. */
+  default: z.boolean().default(false),
+  /** Longest run time a job may ask for. Defaults to unlimited. */
+  maxTime: duration.optional(),
+  /** Run time of a job that does not say. Defaults to maxTime. */
+  defaultTime: duration.optional(),
+  /** Most nodes one job may use. Defaults to unlimited. */
+  maxNodes: positiveInt.optional(),
+});
+
+export const slurmSchema = z.strictObject({
+  /** Slurm's ClusterName. Defaults to `ie`. */
+  clusterName: name("cluster name").default("ie"),
+  /** slurmctld's port. Defaults to 6817 (clashes with Ceph OSDs' 6800-7300 on a shared host). */
+  controllerPort: port.default(6817),
+  /** slurmd's port. Defaults to 6818. */
+  nodePort: port.default(6818),
+  /** Seconds Slurm waits for a message (a reconfigure-only setting). Defaults to 10. */
+  messageTimeout: positiveInt.default(10),
+  /**
+   * Trust the node lines of slurm.conf over what slurmd detects (`SlurmdParameters=config_overrides`).
+   * Needed where hosts report fewer CPUs than declared (the lab). Defaults to false.
+   */
+  configOverrides: z.boolean().default(false),
+  partitions: z.array(partitionSchema).min(1, { error: "declare at least one partition" }),
+});
+
+export const vmDefaultsSchema = z.strictObject({
+  /** Defaults to 1. */
+  vcpus: positiveInt.default(1),
+  /** Defaults to 1GiB. */
+  memory: size.prefault("1GiB"),
+  /** Defaults to 10GiB. */
+  disk: size.prefault("10GiB"),
+});
+
+export const rentalSchema = z.strictObject({
+  name: name("rental name"),
+  /** The student or teacher the VM is lent to; their login in the VM. */
+  owner: name("owner"),
+  /** The owner's SSH public key, put into the VM by cloud-init. */
+  sshKey: sshPublicKey,
+  /** VM host that runs it. */
+  host: z.string(),
+  /** Static address inside the VM network. */
+  ip: ipv4,
+  /** Defaults to the VM defaults. */
+  vcpus: positiveInt.optional(),
+  memory: size.optional(),
+  disk: size.optional(),
+  /** Delete the RBD image when the rental is removed. Defaults to false: the disk is kept. */
+  deleteDisk: z.boolean().default(false),
+});
+
+export const vmsSchema = z.strictObject({
+  /** Network of the rental VMs. */
+  network: cidr,
+  /** Gateway of that network. Defaults to its first address. */
+  gateway: ipv4.optional(),
+  /** Linux bridge on each VM host that VMs attach to. Defaults to `br-vm`. */
+  bridge: z.string().default("br-vm"),
+  /** libvirt domain type: `kvm` in production, `qemu` (TCG) where there is no usable KVM. Defaults to kvm. */
+  domainType: z.enum(["kvm", "qemu"]).default("kvm"),
+  /** Ceph pool holding the VM disks (must be an rbd pool). */
+  pool: z.string(),
+  defaults: vmDefaultsSchema.prefault({}),
+  goldenImage: z.strictObject({
+    /** RBD image name of the golden image. */
+    name: name("image name"),
+    /** A path on the VM host or an http(s) URL of a raw/qcow2 image. */
+    source: z.string().min(1),
+  }),
+  rentals: z.array(rentalSchema).default([]),
+});
+
+export const containersSchema = z.strictObject({
+  /** Address pool for `ie-podman run --ip` (any prefix length). */
+  ipPool: cidr,
+  /** Podman's image and container storage, on SSD. */
+  storagePath: absolutePath,
+  /** Stopped containers older than this are removed by the reaper. Defaults to 7d. */
+  reapAfter: duration.prefault("7d"),
+  /** Where Apptainer comes from on OSes without a package: an apt source line or a .deb URL. */
+  apptainerSource: z.string().optional(),
+});
+
+export const userSchema = z.strictObject({
+  name: name("user name"),
+  uid: z.int().min(1000, { error: "uid must be 1000 or above (below are system accounts)" }).max(60000),
+  /** Login key for the cluster's hosts. */
+  sshKey: sshPublicKey.optional(),
+});
+
+export const siteSchema = z.strictObject({
+  /** Network the hosts live on. */
+  hostNetwork: cidr,
+  /** Extra apt packages on every host. */
+  extraPackages: z.array(z.string()).default([]),
+});
+
+/** The whole `ie:` namespace of a stack file, keys without their `ie:` prefix. */
+export const inventorySchema = z.strictObject({
+  site: siteSchema,
+  hosts: z.array(hostSchema).min(1, { error: "declare at least one host" }),
+  users: z.array(userSchema).default([]),
+  ceph: cephSchema.optional(),
+  slurm: slurmSchema.optional(),
+  vms: vmsSchema.optional(),
+  containers: containersSchema.optional(),
+});
+
+/** Config keys in the `ie:` namespace that hold secrets, not inventory (set with `pulumi config set --secret`). */
+export const SECRET_KEYS = ["sshPrivateKey"] as const;

@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: `unit` (renderers, inventory, mock-runtime stack tests; no root, no network) and
+// `lab` (real hosts; driven by `npm run test:lab`, which brings the lab up first).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts"],
+          exclude: ["**/*.lab.test.ts", "node_modules/**"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "lab",
+          include: ["test/lab/**/*.lab.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+          sequence: { concurrent: false },
+        },
+      },
+    ],
+  },
+});
