@@ -8,7 +8,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts"],
+          globalSetup: ["test/setup/prerequisites.ts"],
+          include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts", "test/stack/**/*.test.ts"],
           exclude: ["**/*.lab.test.ts", "node_modules/**"],
           testTimeout: 30_000,
         },

@@ -53,9 +53,11 @@ const cidr = z.cidrv4({ error: "must be an IPv4 network in CIDR notation such as
 const absolutePath = z.string().regex(/^\/\S*$/, { error: "must be an absolute path such as /dev/sdb" });
 const positiveInt = z.int({ error: "must be a whole number" }).positive({ error: "must be greater than 0" });
 const port = z.int().min(1).max(65535, { error: "must be a TCP port (1-65535)" });
+/** An OpenSSH public key line: `TYPE BASE64 [comment]`. Also what a `hostKey: file:PATH` file must hold. */
+export const SSH_PUBLIC_KEY_RE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/;
 const sshPublicKey = z
   .string()
-  .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, {
+  .regex(SSH_PUBLIC_KEY_RE, {
     error: "must be an OpenSSH public key line such as 'ssh-ed25519 AAAA... comment'",
   });
 

@@ -1,0 +1,94 @@
+/**
+ * The department's whole computing system as one component: a Host per server, then the subsystems the
+ * inventory declares (Slurm today; Ceph, VM rental and containers join here). It only wires components
+ * together; what each builds lives in its own folder.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Host, type SshCredentials } from "./host/host";
+import type { Inventory, Role } from "./inventory/model";
+import { gresOf, slurmLayout } from "./slurm/render";
+import { SlurmCluster } from "./slurm/slurmCluster";
+
+export interface EducationSystemArgs {
+  /** The validated inventory of the stack. */
+  readonly inventory: Inventory;
+  /** How Pulumi logs in to every host. */
+  readonly credentials: SshCredentials;
+}
+
+export interface HostSummary {
+  readonly address: string;
+  readonly roles: readonly Role[];
+}
+
+export interface PartitionSummary {
+  readonly name: string;
+  readonly nodes: readonly string[];
+  readonly default: boolean;
+}
+
+export interface SlurmSummary {
+  readonly clusterName: string;
+  readonly controller: string;
+  readonly partitions: readonly PartitionSummary[];
+  /** Compute nodes with the GRES they declare (`gpu:tesla:2`), absent without GPUs. */
+  readonly nodes: readonly { readonly name: string; readonly gres?: string }[];
+}
+
+/** What the stack reports (`pulumi stack output`): plain data, no secrets. */
+export interface SystemOutputs {
+  readonly hosts: Readonly<Record<string, HostSummary>>;
+  readonly slurm?: SlurmSummary;
+}
+
+/** Bytes of the munge key: munge's maximum, the more the better for an HMAC key. */
+const MUNGE_KEY_BYTES = 1024;
+
+export class EducationSystem extends pulumi.ComponentResource {
+  /** Every host of the inventory by name, in inventory order. */
+  public readonly hosts: ReadonlyMap<string, Host>;
+  /** The munge key (base64, secret); only when the inventory has a slurm section. */
+  public readonly mungeKey?: pulumi.Output<string>;
+  public readonly slurm?: SlurmCluster;
+  public readonly outputs: SystemOutputs;
+
+  constructor(name: string, args: EducationSystemArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ie:system:EducationSystem", name, {}, opts);
+    const { inventory, credentials } = args;
+
+    const hosts = new Map<string, Host>();
+    for (const spec of inventory.hosts) {
+      hosts.set(
+        spec.name,
+        new Host(
+          spec.name,
+          { spec, credentials, users: inventory.users, extraPackages: inventory.site.extraPackages },
+          { parent: this },
+        ),
+      );
+    }
+    this.hosts = hosts;
+
+    let slurm: SlurmSummary | undefined;
+    if (inventory.slurm !== undefined) {
+      const layout = slurmLayout(inventory);
+      const key = new random.RandomBytes("munge-key", { length: MUNGE_KEY_BYTES }, { parent: this });
+      // The provider marks base64 secret itself; saying it here keeps it secret whatever the engine does.
+      this.mungeKey = pulumi.secret(key.base64);
+      this.slurm = new SlurmCluster("slurm", { layout, hosts, mungeKey: this.mungeKey }, { parent: this });
+      slurm = {
+        clusterName: layout.spec.clusterName,
+        controller: layout.controller.name,
+        partitions: layout.spec.partitions.map((p) => ({ name: p.name, nodes: p.nodes, default: p.default })),
+        nodes: layout.computeNodes.map((h) => (h.gpus ? { name: h.name, gres: gresOf(h.gpus) } : { name: h.name })),
+      };
+    }
+
+    this.outputs = {
+      hosts: Object.fromEntries(inventory.hosts.map((h) => [h.name, { address: h.address, roles: h.roles }])),
+      ...(slurm !== undefined ? { slurm } : {}),
+    };
+    this.registerOutputs({});
+  }
+}

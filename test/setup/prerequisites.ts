@@ -1,0 +1,34 @@
+/**
+ * Debian tools the unit tests use as real parsers and linters (shellcheck for every script, Slurm's own
+ * config parser, libvirt's XML validator, ...). Missing ones are installed once with apt when running as
+ * root (CI, the lab machine); otherwise the run stops with the command that installs them.
+ */
+import { spawnSync } from "node:child_process";
+
+/** command on PATH -> Debian package providing it. */
+export const TEST_TOOLS: Readonly<Record<string, string>> = {
+  shellcheck: "shellcheck",
+  slurmd: "slurmd",
+};
+
+function missingPackages(): string[] {
+  return Object.entries(TEST_TOOLS)
+    .filter(([cmd]) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0)
+    .map(([, pkg]) => pkg);
+}
+
+export default function setup(): void {
+  const missing = [...new Set(missingPackages())];
+  if (missing.length === 0) return;
+  const install = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`the tests need Debian packages that are missing: run 'sudo apt-get update && sudo ${install}'`);
+  }
+  console.log(`installing test prerequisites: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  const r = spawnSync("sh", ["-c", install], { stdio: "inherit", env });
+  if (update.status !== 0 || r.status !== 0 || missingPackages().length > 0) {
+    throw new Error(`could not install the test prerequisites (${missing.join(" ")}): '${install}' failed`);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The Host component on its own, under the mock runtime: the one place remote commands are made.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { Host, sha256, type HostArgs } from "../../components/host/host";
+import type { HostSpec } from "../../components/inventory/model";
+import { scriptCallOf } from "../support/commands";
+import { setUpMockStack, unwrapSecrets, valueOf, type MockStack } from "../support/mocks";
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEM98BUdAYvt2uMJAb58fmT4lz4bKs7vmO9ijfOORkZJ root@web1";
+
+function spec(overrides: Partial<HostSpec> = {}): HostSpec {
+  return {
+    name: "web1",
+    address: "10.10.0.50",
+    sshUser: "root",
+    sshPort: 22,
+    hostKey: HOST_KEY,
+    os: "ubuntu-24.04",
+    roles: ["container-host"],
+    cpus: 4,
+    memory: 8 * 1024 ** 3,
+    osds: [],
+    ...overrides,
+  };
+}
+
+const args = (overrides: Partial<HostArgs> = {}): HostArgs => ({
+  spec: spec(),
+  credentials: { privateKey: pulumi.secret("KEY") },
+  users: [{ name: "alice", uid: 2001 }],
+  ...overrides,
+});
+
+describe("Host", () => {
+  let stack: MockStack;
+  let host: Host;
+  let hashes: { plain: string; plainSecret: boolean; secretSecret: boolean };
+  const logError = vi.spyOn(pulumi.log, "error").mockImplementation(() => Promise.resolve());
+
+  beforeAll(async () => {
+    stack = await setUpMockStack({ stack: "ie" });
+    await stack.run(() => {
+      host = new Host("web1", args({ extraPackages: ["htop", "curl"] }));
+      host.runScript("with-secret-arg", { script: "host/write-file.sh", args: [pulumi.secret("hunter2")] });
+      host.runScript("lifecycle", {
+        script: "slurm/daemon.sh",
+        args: ["ensure-running", "slurmd"],
+        updateScript: { script: "slurm/daemon.sh", args: ["restart", "slurmd"] },
+        deleteScript: { script: "slurm/daemon.sh", args: ["stop", "slurmd"] },
+        triggers: ["t1"],
+      });
+      const plain = host.writeFile("motd", { path: "/etc/motd", content: "hello\n", mode: "0644", owner: "root:root" });
+      const secret = host.writeFile("token", {
+        path: "/etc/token",
+        content: pulumi.secret("s3cret"),
+        mode: "0600",
+        owner: "root:root",
+      });
+      const checks = [valueOf(plain.contentHash), pulumi.isSecret(plain.contentHash), pulumi.isSecret(secret.contentHash)];
+      return Promise.all(checks).then(([p, ps, ss]) => {
+        hashes = { plain: String(p), plainSecret: ps === true, secretSecret: ss === true };
+      });
+    });
+  });
+
+  it("installs the OS family's base packages plus the extra ones, once each", () => {
+    expect(scriptCallOf(stack.named("web1-base"))?.args).toEqual(["ca-certificates", "curl", "gnupg", "htop"]);
+  });
+
+  it("passes a user without a key as an empty key argument", () => {
+    expect(scriptCallOf(stack.named("web1-users"))?.args).toEqual(["alice", "2001", ""]);
+  });
+
+  it("pins the host key without its comment", () => {
+    expect(unwrapSecrets(stack.named("web1-base").inputs.connection)).toMatchObject({
+      host: "10.10.0.50",
+      hostKey: HOST_KEY.split(" ").slice(0, 2).join(" "),
+      privateKey: "KEY",
+    });
+  });
+
+  it("fails the deployment when a secret reaches a command line", () => {
+    expect(logError).toHaveBeenCalledWith(expect.stringContaining("web1-with-secret-arg: a secret reached the command line"), host);
+    expect(logError).toHaveBeenCalledTimes(1);
+  });
+
+  it("gives update and delete their own script calls and passes triggers on", () => {
+    const r = stack.named("web1-lifecycle");
+    expect(scriptCallOf(r, "update")?.args).toEqual(["restart", "slurmd"]);
+    expect(scriptCallOf(r, "delete")?.args).toEqual(["stop", "slurmd"]);
+    expect(r.inputs.triggers).toEqual(["t1"]);
+  });
+
+  it("writes files with write-file.sh, content on STDIN, and reports the content's hash", () => {
+    const motd = stack.named("web1-file-motd");
+    expect(scriptCallOf(motd)).toMatchObject({ script: "host/write-file.sh", args: ["/etc/motd", "0644", "root:root"] });
+    expect(motd.inputs.stdin).toBe("hello\n");
+    expect(pulumi.runtime.isRpcSecret(stack.named("web1-file-token").inputs.stdin)).toBe(true);
+    expect(hashes).toEqual({ plain: sha256("hello\n"), plainSecret: false, secretSecret: true });
+  });
+
+  it("refuses unclear credentials, an unread host key file and rerunOn with stdin", () => {
+    expect(() => new Host("a", args({ credentials: {} }))).toThrow(/exactly one of/);
+    expect(() => new Host("b", args({ credentials: { privateKey: "k", agentSocketPath: "/s" } }))).toThrow(/exactly one/);
+    expect(() => new Host("c", args({ spec: spec({ hostKey: "file:.lab/hostkeys/c.pub" }) }))).toThrow(
+      /host key is still 'file:.lab\/hostkeys\/c.pub'/,
+    );
+    expect(() => host.runScript("both", { script: "host/base.sh", stdin: "x", rerunOn: ["y"] })).toThrow(
+      /cannot be combined with stdin/,
+    );
+  });
+});
