@@ -19,7 +19,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { stackConfig, unwrapSecrets } from "../../scripts/lab/runner/runtime";
+
+export { stackConfig, unwrapSecrets };
 import { PROJECT_ROOT } from "../../components/host/scripts";
 
 export const COMMAND = "command:remote:Command";
@@ -91,22 +93,6 @@ export function fakeProvider(args: pulumi.runtime.MockResourceArgs): pulumi.runt
     default:
       return { id: args.custom ? `${args.name}-id` : undefined, state: inputs };
   }
-}
-
-/** The `ie:` keys of a stack file as the engine hands them to a program: JSON text per key. */
-export function stackConfig(
-  stackFileText: string,
-  override: Readonly<Record<string, unknown>> = {},
-): Record<string, string> {
-  const doc = parse(stackFileText) as { config?: Record<string, unknown> } | null;
-  const values: Record<string, unknown> = { ...(doc?.config ?? {}) };
-  for (const [key, value] of Object.entries(override)) values[`ie:${key}`] = value;
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (!key.startsWith("ie:") || value === undefined) continue;
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return config;
 }
 
 /** A mocked stack: install with `setUpMockStack`, then `run` the program once. */
@@ -223,12 +209,3 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
-/** A secret-wrapped input unwrapped at any depth: what a provider would act on. */
-export function unwrapSecrets(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return unwrapSecrets(pulumi.runtime.unwrapRpcSecret(value));
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
-}

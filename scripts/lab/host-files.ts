@@ -1,0 +1,257 @@
+/**
+ * What makes a copy of the base root file system into one particular lab host: its name and address, the
+ * lab's login key, apt sources pointing at the mirror it can reach, device nodes its roles need, and the
+ * units that make systemd behave inside nspawn. Pure: the files are written by prepare-host.sh.
+ */
+import type { ResolvedName } from "./mirror";
+import type { DebianMirror } from "./mirror";
+import type { LabHostSpec, LabPlan } from "./plan";
+
+export interface HostFile {
+  /** Absolute path inside the host. */
+  readonly path: string;
+  readonly mode: number;
+  readonly content: string;
+}
+
+export interface HostDirectory {
+  /** Absolute path inside the host. */
+  readonly path: string;
+  readonly mode: number;
+}
+
+export interface HostCustomisation {
+  /** Directories whose mode matters (others are made 0755 as needed). */
+  readonly directories: readonly HostDirectory[];
+  readonly files: readonly HostFile[];
+  /** Units enabled (`systemctl enable` inside the root file system). */
+  readonly enable: readonly string[];
+  /** Units masked: they fail in a container and would leave systemd "degraded". */
+  readonly mask: readonly string[];
+  /** Paths removed if present. */
+  readonly remove: readonly string[];
+}
+
+export interface HostCustomisationInput {
+  readonly plan: LabPlan;
+  readonly host: LabHostSpec;
+  readonly mirror: DebianMirror;
+  /** The mirror's names with the addresses resolved at `up` time; the first address is pinned. */
+  readonly mirrorNames: readonly ResolvedName[];
+  /** The lab's public login key line, root's only authorized key. */
+  readonly authorizedKey: string;
+  /** Debian suite of the hosts, e.g. `trixie`. */
+  readonly suite: string;
+}
+
+/**
+ * Units masked in every lab host. nvmf-autoconnect arrives with nvme-cli (pulled in by Ceph/libvirt
+ * packages) and fails without NVMe fabrics (masking ahead of installation is harmless); systemd-firstboot
+ * would prompt on a console nobody can type into; apt's daily timers would take the apt locks at random
+ * moments in the middle of an apply.
+ */
+export const MASKED_UNITS: readonly string[] = [
+  "nvmf-autoconnect.service",
+  "systemd-firstboot.service",
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+];
+
+const SSH_HOSTKEYS_UNIT = "ie-lab-ssh-hostkeys.service";
+const CGROUP_RW_UNIT = "ie-lab-cgroup-rw.service";
+const CGROUP_RW_SCRIPT = "/usr/local/sbin/ie-lab-cgroup-rw";
+
+/** Daemons that create cgroups: the v1 controllers must be writable before they start. */
+export const CGROUP_USERS: readonly string[] = [
+  "munge.service",
+  "slurmd.service",
+  "slurmctld.service",
+  "podman.service",
+  "podman.socket",
+  "libvirtd.service",
+  "virtqemud.service",
+];
+
+export function renderHostCustomisation(input: HostCustomisationInput): HostCustomisation {
+  const { host } = input;
+  return {
+    directories: [{ path: "/root/.ssh", mode: 0o700 }],
+    files: [
+      { path: "/etc/hostname", mode: 0o644, content: `${host.name}\n` },
+      { path: "/etc/hosts", mode: 0o644, content: renderEtcHosts(input) },
+      { path: "/etc/resolv.conf", mode: 0o644, content: RESOLV_CONF },
+      { path: "/etc/systemd/network/10-ie-lab-host0.network", mode: 0o644, content: renderNetwork(input) },
+      { path: "/etc/apt/sources.list.d/debian.sources", mode: 0o644, content: renderAptSources(input) },
+      { path: "/etc/apt/apt.conf.d/10ie-lab-keep-debs", mode: 0o644, content: APT_KEEP_DEBS },
+      { path: "/etc/ssh/sshd_config.d/10-ie-lab.conf", mode: 0o644, content: SSHD_CONFIG },
+      { path: "/root/.ssh/authorized_keys", mode: 0o600, content: `${input.authorizedKey.trim()}\n` },
+      { path: `/etc/systemd/system/${SSH_HOSTKEYS_UNIT}`, mode: 0o644, content: SSH_HOSTKEYS_SERVICE },
+      { path: `/etc/systemd/system/${CGROUP_RW_UNIT}`, mode: 0o644, content: renderCgroupRwService() },
+      { path: CGROUP_RW_SCRIPT, mode: 0o755, content: CGROUP_RW_SH },
+      { path: "/etc/tmpfiles.d/ie-lab-devices.conf", mode: 0o644, content: renderDeviceNodes(host) },
+      { path: "/usr/local/sbin/apt-get", mode: 0o755, content: APT_SERIALISE_SH },
+      { path: "/usr/local/sbin/apt", mode: 0o755, content: APT_SERIALISE_SH },
+    ],
+    enable: ["systemd-networkd.service", SSH_HOSTKEYS_UNIT, CGROUP_RW_UNIT, "ssh.service"],
+    mask: MASKED_UNITS,
+    // debootstrap's one-line sources.list would duplicate debian.sources; docker-clean style configs
+    // delete downloaded packages, defeating the shared apt archive.
+    remove: ["/etc/apt/sources.list", "/etc/apt/apt.conf.d/docker-clean"],
+  };
+}
+
+/** Every lab host by name, and the mirror's names (the hosts have no DNS server). */
+export function renderEtcHosts(input: HostCustomisationInput): string {
+  const lines = [
+    "# Written by the lab (npm run lab -- up). The lab has no DNS: every name it uses is here.",
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "",
+    "# lab hosts",
+    ...input.plan.hosts.map((h) => `${h.address}\t${h.name}`),
+    "",
+    "# the Debian mirror, the only address outside the lab that is let through",
+    ...input.mirrorNames.map((n) => `${firstOf(n)}\t${n.name}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function firstOf(name: ResolvedName): string {
+  const first = name.addresses[0];
+  if (first === undefined) throw new Error(`the mirror name ${name.name} has no address`);
+  return first;
+}
+
+export function renderNetwork(input: HostCustomisationInput): string {
+  return [
+    "# Static address on the lab bridge; the bridge is the gateway (its NAT lets only the mirror through).",
+    "[Match]",
+    "Name=host0",
+    "",
+    "[Network]",
+    `Address=${input.host.address}/${input.plan.prefixLength}`,
+    `Gateway=${input.plan.gateway}`,
+    "LinkLocalAddressing=no",
+    "IPv6AcceptRA=no",
+    "",
+  ].join("\n");
+}
+
+export function renderAptSources(input: HostCustomisationInput): string {
+  const { suite, mirror } = input;
+  return [
+    "Types: deb",
+    `URIs: ${mirror.archive}`,
+    `Suites: ${suite} ${suite}-updates`,
+    "Components: main",
+    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg",
+    "",
+    "Types: deb",
+    `URIs: ${mirror.security}`,
+    `Suites: ${suite}-security`,
+    "Components: main",
+    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg",
+    "",
+  ].join("\n");
+}
+
+/** Device nodes made at every boot (/dev is a fresh tmpfs): FUSE for apptainer, tun, fake GPUs. */
+export function renderDeviceNodes(host: LabHostSpec): string {
+  const lines = [
+    "# Device nodes of a lab host, made inside (a bound host node would share the host's inode).",
+    "c! /dev/fuse 0666 - - - 10:229",
+    "d /dev/net 0755 - - -",
+    "c! /dev/net/tun 0666 - - - 10:200",
+  ];
+  if (host.gpus !== undefined) {
+    const prefix = host.gpus.devicePrefix;
+    lines.push(`# ${host.gpus.count} fake ${host.gpus.type} GPUs: NVIDIA's character major 195, no driver behind them`);
+    for (let i = 0; i < host.gpus.count; i++) lines.push(`c! ${prefix}${i} 0666 - - - 195:${i}`);
+    lines.push(`c! ${prefix}ctl 0666 - - - 195:255`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderCgroupRwService(): string {
+  return [
+    "[Unit]",
+    "Description=Make the cgroup v1 controllers writable (lab: nspawn mounts them read-only)",
+    `Before=${CGROUP_USERS.join(" ")}`,
+    "",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    `ExecStart=${CGROUP_RW_SCRIPT}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+const RESOLV_CONF = [
+  "# The lab has no DNS server: names are in /etc/hosts. With no nameserver line a lookup of any other",
+  "# name fails at once (nothing listens on the loopback resolver) instead of timing out.",
+  "options timeout:1 attempts:1",
+  "",
+].join("\n");
+
+const APT_KEEP_DEBS = [
+  "// The apt archive is shared by every lab host and kept between labs: keep what was downloaded.",
+  'APT::Keep-Downloaded-Packages "true";',
+  'Binary::apt::APT::Keep-Downloaded-Packages "true";',
+  "",
+].join("\n");
+
+const SSHD_CONFIG = ["# The lab logs in as root with its own key only.", "PermitRootLogin prohibit-password", "PasswordAuthentication no", ""].join("\n");
+
+const SSH_HOSTKEYS_SERVICE = [
+  "[Unit]",
+  "Description=Generate this lab host's own SSH host keys (its root file system is a copy without keys)",
+  "Before=ssh.service ssh.socket",
+  "",
+  "[Service]",
+  "Type=oneshot",
+  "RemainAfterExit=yes",
+  "ExecStart=/usr/bin/ssh-keygen -A",
+  "",
+  "[Install]",
+  "WantedBy=multi-user.target ssh.service",
+  "",
+].join("\n");
+
+const CGROUP_RW_SH = `#!/usr/bin/env bash
+# Remount this lab host's cgroup v1 controllers read-write. systemd-nspawn mounts them read-only, and
+# slurmd, podman and libvirtd need to create cgroups. Safe in the lab: each host runs in a private cgroup
+# that is the root of its cgroup namespace, so it can only write in its own subtree. No arguments;
+# controllers already writable are left alone.
+set -euo pipefail
+while read -r target options; do
+  case ",\${options}," in
+    *,ro,*)
+      mount -o remount,bind,rw "\${target}"
+      echo "remounted \${target} read-write"
+      ;;
+  esac
+done < <(findmnt -rn -t cgroup -o TARGET,OPTIONS)
+`;
+
+/**
+ * apt refuses to run (it does not wait, whatever DPkg::Lock::Timeout says) while another process holds
+ * the archive's lock, and the archive is shared by every lab host: concurrent installs on two hosts would
+ * fail. Found before /usr/bin in PATH, this makes them take turns instead.
+ */
+const APT_SERIALISE_SH = `#!/usr/bin/env bash
+# Lab hosts only: run /usr/bin/apt-get (or apt, by this script's name) once no other lab host is using
+# the shared apt archive bound at /var/cache/apt/archives; waits at most 15 minutes.
+# Arguments: those of apt-get / apt, passed on unchanged. Safe to run any number of times.
+set -euo pipefail
+lock=/var/cache/apt/archives/.ie-lab-turn
+exec 9>>"\${lock}"
+if ! flock -w 900 9; then
+  echo "$(basename "$0"): another lab host has used the shared apt archive for 15 minutes; giving up" >&2
+  exit 100
+fi
+# The lock stays with this shell: apt and whatever it starts must not inherit it (9>&-).
+/usr/bin/"$(basename "$0")" "$@" 9>&-
+`;

@@ -1,0 +1,71 @@
+/**
+ * Where the lab keeps its things. Per clone: `.lab/` in the project root (git-ignored) holds the hosts'
+ * root file systems, the lab's SSH key, pinned host keys, PID files and logs. Per machine: the base root
+ * file system and the apt archive live outside the clone (`/var/cache/ie-infra-lab`, or `IE_LAB_CACHE`) so
+ * that a fresh clone on the same machine does not bootstrap or download again.
+ */
+import * as path from "node:path";
+
+/** The project root: the directory holding package.json and stacks/. */
+export function projectRoot(): string {
+  return path.resolve(__dirname, "..", "..");
+}
+
+/** The lab's state directory of this clone (`<project>/.lab`). */
+export function labRoot(): string {
+  return path.join(projectRoot(), ".lab");
+}
+
+/** The stack file that describes the lab's hosts. */
+export function labStackPath(): string {
+  return path.join(projectRoot(), "stacks", "Pulumi.lab.yaml");
+}
+
+/** The lab's root login key (private half; `.pub` beside it). Generated once, kept by `down`. */
+export function labSshKeyPath(): string {
+  return path.join(labRoot(), "ssh", "id_ed25519");
+}
+
+/** known_hosts pinning every lab host's ed25519 key, written by `up` from the keys it read back. */
+export function labKnownHostsPath(): string {
+  return path.join(labRoot(), "ssh", "known_hosts");
+}
+
+export function hostKeyPath(host: string): string {
+  return path.join(labRoot(), "hostkeys", `${host}.pub`);
+}
+
+export function hostRootfsPath(host: string): string {
+  return path.join(labRoot(), "hosts", host);
+}
+
+export function hostsDir(): string {
+  return path.join(labRoot(), "hosts");
+}
+
+export function pidFilePath(host: string): string {
+  return path.join(labRoot(), "run", `${host}.pid`);
+}
+
+export function runDir(): string {
+  return path.join(labRoot(), "run");
+}
+
+export function hostLogPath(host: string): string {
+  return path.join(labRoot(), "log", `${host}.log`);
+}
+
+/** Machine-wide cache shared by every clone: base root file systems and the apt archive. */
+export function labCacheDir(): string {
+  return process.env.IE_LAB_CACHE ?? "/var/cache/ie-infra-lab";
+}
+
+/** The apt archive bind-mounted into every host at /var/cache/apt/archives. */
+export function aptArchiveDir(): string {
+  return path.join(labCacheDir(), "apt-archives");
+}
+
+/** Shell helpers shipped beside this module (run on this machine, not on the hosts). */
+export function labScriptPath(name: string): string {
+  return path.join(__dirname, name);
+}

@@ -1,0 +1,94 @@
+/**
+ * Runs commands on hosts over SSH (ssh2), one connection per host reused for every command, with the host key
+ * verified against the key pinned in the inventory: a host that presents another key is refused, as
+ * `@pulumi/command` does with `connection.hostKey`.
+ */
+import { Client, type ConnectConfig } from "ssh2";
+
+export interface SshTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Pinned public host key line (`ssh-ed25519 AAAA... [comment]`). */
+  readonly hostKey: string;
+  readonly privateKey: string;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The base64 blob of an OpenSSH public key line: what ssh2 hands the host verifier, base64-encoded. */
+export function keyBlob(publicKeyLine: string): string {
+  const blob = publicKeyLine.trim().split(/\s+/)[1];
+  if (!blob) throw new Error(`not an OpenSSH public key line: '${publicKeyLine}'`);
+  return blob;
+}
+
+export class SshPool {
+  private readonly clients = new Map<string, Promise<Client>>();
+
+  /** Runs `command` through the login shell, `stdin` fed and closed; never rejects on a non-zero exit. */
+  async exec(target: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
+    const client = await this.connect(target);
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(command, (err, stream) => {
+        if (err) return reject(err);
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code = -1;
+        stream.on("data", (d: Buffer) => out.push(d));
+        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+        stream.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? (signal ? 128 : -1);
+        });
+        stream.on("close", () =>
+          resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errOut).toString("utf8") }),
+        );
+        stream.end(stdin ?? "");
+      });
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) void c.then((client) => client.end()).catch(() => undefined);
+    this.clients.clear();
+  }
+
+  private connect(target: SshTarget): Promise<Client> {
+    const key = `${target.user}@${target.host}:${target.port}`;
+    let pending = this.clients.get(key);
+    if (!pending) {
+      pending = openClient(target);
+      // A failed connection is not cached: the next command tries again.
+      pending.catch(() => this.clients.delete(key));
+      this.clients.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+function openClient(target: SshTarget): Promise<Client> {
+  const pinned = keyBlob(target.hostKey);
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    privateKey: target.privateKey,
+    readyTimeout: 20_000,
+    keepaliveInterval: 10_000,
+    hostVerifier: (key: Buffer) => key.toString("base64") === pinned,
+  };
+  return new Promise<Client>((resolve, reject) => {
+    const client = new Client();
+    client
+      .on("ready", () => resolve(client))
+      .on("error", (err) =>
+        reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: ${err.message}` +
+          (/verification/i.test(err.message) ? " (host key differs from the pinned key)" : ""))),
+      )
+      .connect(config);
+  });
+}
