@@ -59,14 +59,21 @@ export function createHostCgroups(host: string): string[] {
   return dirs;
 }
 
+/** `fn()`, or `fallback` when the cgroup it reads vanished meanwhile (a live host's sessions come and go). */
+function unlessVanished<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return fallback;
+    throw err;
+  }
+}
+
 /** Every PID in a cgroup subtree (all hierarchies agree for lab processes; the union is taken anyway). */
 function pidsUnder(dir: string, into: Set<number>): void {
-  if (!existsSync(dir)) return;
-  const procs = path.join(dir, "cgroup.procs");
-  if (existsSync(procs)) {
-    for (const line of readFileSync(procs, "utf8").split("\n")) if (line.trim() !== "") into.add(Number(line));
-  }
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  const procs = unlessVanished(() => readFileSync(path.join(dir, "cgroup.procs"), "utf8"), "");
+  for (const line of procs.split("\n")) if (line.trim() !== "") into.add(Number(line));
+  for (const entry of unlessVanished(() => readdirSync(dir, { withFileTypes: true }), [])) {
     if (entry.isDirectory()) pidsUnder(path.join(dir, entry.name), into);
   }
 }

@@ -6,8 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatTable, mib, summariseRemoved } from "./format";
-import { join } from "node:path";
-import { labCheck, labDown, labHosts, labKnownHostsPath, labRoot, labSshArgs, labSshKeyPath, labStatus, labUp, projectRoot } from "./lab";
+import { labCheck, labDown, labHosts, labKnownHostsPath, labSshArgs, labSshKeyPath, labStatePath, labStatus, labUp, projectRoot } from "./lab";
 import { labApply } from "./runner/apply";
 import type { LabStatus } from "./status";
 
@@ -186,7 +185,7 @@ const apply: Verb = {
       projectRoot: projectRoot(),
       stack: "lab",
       privateKeyPath: labSshKeyPath(),
-      statePath: join(labRoot(), "state", "lab.json"),
+      statePath: labStatePath(),
       configFile: typeof o["config-file"] === "string" ? o["config-file"] : undefined,
       forgetState: o["forget-state"] === true,
       log: say,

@@ -10,12 +10,13 @@ import type { Role } from "../../components/inventory/schema";
 import { checkLab, type HostCheck } from "./check";
 import { teardownLab, type LabDownResult } from "./down";
 import { withLabLock } from "./lock";
-import { hostKeyPath } from "./paths";
+import { hostKeyPath, labStatePath } from "./paths";
+import { forgetHosts } from "./runner/state";
 import { LAB_BRIDGE, LabPlanError, loadLabPlan, type LabGpus } from "./plan";
 import { statusOf, type LabStatus } from "./status";
 import { bringUp, type LabUpOptions, type LabUpResult } from "./up";
 
-export { labKnownHostsPath, labRoot, labSshKeyPath, projectRoot } from "./paths";
+export { labKnownHostsPath, labRoot, labSshKeyPath, labStatePath, projectRoot } from "./paths";
 export { labSshArgs, labSshOptions, remoteCommandLine, sshRun as labSshRun } from "./ssh";
 export type { HostCheck } from "./check";
 export type { LabDownResult } from "./down";
@@ -62,7 +63,12 @@ export function labDown(options: LabDownOptions = {}): Promise<LabDownResult> {
     if (!(err instanceof LabPlanError)) throw err;
     log(`${err.message}\n(taking down the hosts that have PID files)`);
   }
-  return withLabLock("take the lab down", async () => teardownLab(hosts, LAB_BRIDGE, log));
+  return withLabLock("take the lab down", async () => {
+    const result = teardownLab(hosts, LAB_BRIDGE, log);
+    // The hosts are gone: nothing the runner applied on them exists any more.
+    forgetHosts(labStatePath());
+    return result;
+  });
 }
 
 /** Hosts running or not, and every trace of a lab on this machine. */

@@ -16,6 +16,11 @@ export function labRoot(): string {
   return path.join(projectRoot(), ".lab");
 }
 
+/** The lab runner's record of what `lab apply` did (its checkpoint, as Pulumi's state is for `pulumi up`). */
+export function labStatePath(): string {
+  return path.join(labRoot(), "state", "lab.json");
+}
+
 /** The stack file that describes the lab's hosts. */
 export function labStackPath(): string {
   return path.join(projectRoot(), "stacks", "Pulumi.lab.yaml");

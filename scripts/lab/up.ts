@@ -15,7 +15,8 @@ import { localDebianMirror, resolveMirror } from "./mirror";
 import { removeTree } from "./mounts";
 import { ensureNetwork } from "./network";
 import { removeNspawnRuntime } from "./nspawn-runtime";
-import { hostKeyPath, hostRootfsPath, pidFilePath, runDir } from "./paths";
+import { hostKeyPath, hostRootfsPath, labStatePath, pidFilePath, runDir } from "./paths";
+import { forgetHosts } from "./runner/state";
 import type { LabPlan } from "./plan";
 import { installPrerequisites } from "./prereqs";
 import { LAB_SUITE, ensureAptArchive, ensureBaseRootfs, prepareHost } from "./rootfs";
@@ -94,6 +95,8 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
   } else {
     for (const h of toStart) cleanHost(h.name, log);
   }
+  const forgotten = forgetHosts(labStatePath(), toStart.map((h) => h.address));
+  if (forgotten > 0) log(`forgot ${forgotten} applied resources of the hosts made anew: the next apply runs them again`);
   const cleanup = since(t1);
 
   const t2 = Date.now();

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
-import { must, onHost, projectRoot, waitFor } from "./support";
+import { asUser, must, onHost, projectRoot, waitFor } from "./support";
 
 const hostUnits: Readonly<Record<string, readonly string[]>> = {
   lab1: ["munge", "slurmctld"],
@@ -22,7 +22,10 @@ function snapshot(): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [host, units] of Object.entries(hostUnits)) {
     const script = [
-      ...units.map((u) => `echo "${u} $(systemctl show -p MainPID --value ${u}) $(systemctl show -p ActiveEnterTimestampMonotonic --value ${u})"`),
+      ...units.map(
+        (u) =>
+          `echo "${u} pid=$(systemctl show -p MainPID --value ${u}) since=$(systemctl show -p ActiveEnterTimestampMonotonic --value ${u}) restarts=$(systemctl show -p NRestarts --value ${u})"`,
+      ),
       ...managedFiles.map((f) => `echo "${f} $(stat -c %Y ${f}) $(sha256sum < ${f} | cut -c1-16)"`),
     ].join("\n");
     result[host] = must(onHost(host, script), `snapshot of ${host}`);
@@ -71,10 +74,23 @@ describe("idempotency", () => {
     doc.setIn(["config", "ie:slurm", "messageTimeout"], 23);
     writeFileSync(changed, doc.toString());
 
-    const pids = (s: Record<string, string>) =>
-      Object.fromEntries(Object.entries(s).map(([h, text]) => [h, text.split("\n").filter((l) => /^(munge|slurm)/.test(l))]));
+    // Slurm >= 23.11 carries out `scontrol reconfigure` by re-executing each daemon in place: the daemon's
+    // PID changes, but systemd never stops or starts the unit (same ActiveEnter time, no restart) and
+    // running jobs go on. That is what "no restart" means here; munge must not even change its PID.
+    const unitLives = (s: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(s).map(([h, text]) => [
+          h,
+          text
+            .split("\n")
+            .filter((l) => /^(munge|slurm)/.test(l))
+            .map((l) => (l.startsWith("munge") ? l : l.replace(/ pid=\d+/, ""))),
+        ]),
+      );
     const before = snapshot();
+    const jobId = must(asUser("lab1", "alice", "sbatch --parsable --job-name survivor --output /dev/null --gpus tesla:1 --wrap 'sleep 120'"), "sbatch").trim();
     try {
+      await waitFor(`job ${jobId} running`, () => (/RUNNING/.test(onHost("lab1", `squeue -h -j ${jobId} -o %T`).stdout) ? true : undefined), 60_000);
       apply("--config-file", changed);
       for (const host of Object.keys(hostUnits)) {
         expect(must(onHost(host, "grep -E '^MessageTimeout=' /etc/slurm/slurm.conf"), host)).toBe("MessageTimeout=23\n");
@@ -83,8 +99,10 @@ describe("idempotency", () => {
         const out = onHost("lab1", "scontrol show config | grep -E '^MessageTimeout'").stdout;
         return /=\s*23 sec/.test(out) ? out : undefined;
       }, 30_000);
-      expect(pids(snapshot())).toEqual(pids(before));
+      expect(unitLives(snapshot())).toEqual(unitLives(before));
+      expect(onHost("lab1", `squeue -h -j ${jobId} -o %T`).stdout.trim()).toBe("RUNNING");
     } finally {
+      onHost("lab1", `scancel ${jobId}`);
       apply();
     }
     expect(must(onHost("lab1", "grep -E '^MessageTimeout=' /etc/slurm/slurm.conf"), "lab1")).toBe("MessageTimeout=10\n");

@@ -5,10 +5,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { labHosts, labSshArgs, labSshKeyPath, projectRoot as labProjectRoot } from "../../scripts/lab/lab";
 
-export const projectRoot = resolve(__dirname, "..", "..");
-const sshDir = join(projectRoot, ".lab", "ssh");
+export const projectRoot = labProjectRoot();
 
 export interface Run {
   readonly code: number;
@@ -21,23 +20,21 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs `script` with bash on `host` as root, `stdin` fed to it. Never throws on a non-zero exit. */
+/** The lab host's address: this machine does not resolve the lab's names. */
+function addressOf(host: string): string {
+  const found = labHosts().find((h) => h.name === host);
+  if (found === undefined) throw new Error(`no lab host ${host} in stacks/Pulumi.lab.yaml`);
+  return found.address;
+}
+
+/**
+ * Runs `script` with bash on `host` as root, `stdin` fed to it, with the lab's own key and pinned host keys
+ * (the same ssh options as `npm run lab -- ssh`). Never throws on a non-zero exit.
+ */
 export function onHost(host: string, script: string, stdin?: string): Run {
-  const key = join(sshDir, "id_ed25519");
-  if (!existsSync(key)) throw new Error(`no lab key at ${key}: run 'npm run lab -- up' first`);
-  const r = spawnSync(
-    "ssh",
-    [
-      "-i", key,
-      "-o", `UserKnownHostsFile=${join(sshDir, "known_hosts")}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes",
-      "-o", "ConnectTimeout=10",
-      `root@${host}`,
-      `bash -c ${shellQuote(`set -euo pipefail\n${script}`)}`,
-    ],
-    { input: stdin ?? "", encoding: "utf8", timeout: 300_000 },
-  );
+  if (!existsSync(labSshKeyPath())) throw new Error(`no lab key at ${labSshKeyPath()}: run 'npm run lab -- up' first`);
+  const args = labSshArgs(addressOf(host), [`bash -c ${shellQuote(`set -euo pipefail\n${script}`)}`], true, 10);
+  const r = spawnSync("ssh", args, { input: stdin ?? "", encoding: "utf8", timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 

@@ -42,3 +42,18 @@ export function saveState(path: string, state: LabState): void {
   writeFileSync(tmp, JSON.stringify(state, null, 1), { mode: 0o600 });
   renameSync(tmp, path);
 }
+
+/**
+ * Forgets what was applied on hosts that are gone or made anew (by `lab up` / `lab down`): their commands
+ * must run again, as a first `pulumi up` on new servers would. Generated values (the munge key) are kept.
+ * `addresses` undefined: every host's. Returns how many records were dropped.
+ */
+export function forgetHosts(path: string, addresses?: readonly string[]): number {
+  if (!existsSync(path)) return 0;
+  const state = loadState(path);
+  const gone = (r: ResourceRecord): boolean => r.host !== undefined && (addresses === undefined || addresses.includes(r.host));
+  const dropped = Object.entries(state.resources).filter(([, r]) => gone(r));
+  for (const [key] of dropped) delete state.resources[key];
+  if (dropped.length > 0) saveState(path, state);
+  return dropped.length;
+}
