@@ -8,7 +8,10 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { HostSpec, UserSpec } from "../inventory/model";
+import { ManagedFile } from "./managedFile";
 import { osProfile, type OsProfile } from "./os";
+import type { FileEncoding } from "./remoteFile";
+import type { SshTarget } from "./ssh";
 import { scriptCommand } from "./render";
 import { readScript } from "./scripts";
 
@@ -79,9 +82,13 @@ export interface FileArgs {
   readonly mode: string;
   /** `OWNER:GROUP`, e.g. `root:root`. */
   readonly owner: string;
+  /** `base64` when `content` is base64 of binary bytes (the munge key). Defaults to `utf8`. */
+  readonly encoding?: FileEncoding;
+  /** The content is a key: secret in the state, masked in diffs and drift reports. Defaults to false. */
+  readonly secret?: boolean;
 }
 
-/** A file a host keeps in place. Independent of how it is written (a command today). */
+/** A file a host keeps in place: a ManagedFile, which reads itself back on refresh. */
 export interface ManagedFileHandle {
   /** The resource to depend on: the file is in place once it is. */
   readonly resource: pulumi.Resource;
@@ -123,12 +130,23 @@ function connectionOf(spec: HostSpec, credentials: SshCredentials): types.input.
   };
 }
 
+/** The same connection for ManagedFile's provider (ssh2), which takes plain values. */
+function fileConnectionOf(spec: HostSpec, credentials: SshCredentials): pulumi.Output<SshTarget> {
+  const base = { host: spec.address, port: spec.sshPort, user: spec.sshUser, hostKey: pinnedHostKey(spec) };
+  if (credentials.privateKey !== undefined) {
+    return pulumi.secret(pulumi.output(credentials.privateKey).apply((privateKey) => ({ ...base, privateKey })));
+  }
+  return pulumi.output({ ...base, agentSocketPath: credentials.agentSocketPath });
+}
+
 export class Host extends pulumi.ComponentResource {
   public readonly name: string;
   public readonly spec: HostSpec;
   public readonly os: OsProfile;
   /** How every command of this host connects: address, port, user, pinned host key, credentials. */
   public readonly connection: types.input.remote.ConnectionArgs;
+  /** The same, for ManagedFiles. */
+  public readonly fileConnection: pulumi.Output<SshTarget>;
   /** In place once base packages and users are: every command of the host waits for it. */
   public readonly ready: pulumi.Resource;
   private readonly sudo: boolean;
@@ -142,6 +160,7 @@ export class Host extends pulumi.ComponentResource {
     this.os = osProfile(args.spec.os);
     this.sudo = args.spec.sshUser !== "root";
     this.connection = connection;
+    this.fileConnection = fileConnectionOf(args.spec, args.credentials);
 
     const packages = [...new Set([...this.os.basePackages, ...(args.extraPackages ?? [])])];
     const base = this.command("base", { script: this.os.baseScript, args: packages }, {});
@@ -156,16 +175,25 @@ export class Host extends pulumi.ComponentResource {
   }
 
   /**
-   * Keeps a file on this host with the given content, mode and owner; rewrites it only when different,
-   * atomically. Content travels on STDIN, so secret content stays secret.
+   * Keeps a file on this host with the given content, mode and owner (a ManagedFile named
+   * `<host>-file-<name>`): written atomically when different, read back on refresh so hand edits show.
    */
   public writeFile(name: string, args: FileArgs, opts: RunScriptOptions = {}): ManagedFileHandle {
-    const resource = this.runScript(
-      `file-${name}`,
-      { script: "host/write-file.sh", args: [args.path, args.mode, args.owner], stdin: args.content },
-      opts,
+    const resource = new ManagedFile(
+      `${this.name}-file-${name}`,
+      {
+        connection: this.fileConnection,
+        path: args.path,
+        content: args.content,
+        encoding: args.encoding,
+        mode: args.mode,
+        owner: args.owner,
+        secret: args.secret,
+      },
+      { parent: this, dependsOn: [this.ready, ...(opts.dependsOn ?? [])], protect: opts.protect },
     );
-    return { resource, contentHash: pulumi.output(args.content).apply(sha256) };
+    const hash = pulumi.output(args.content).apply(sha256);
+    return { resource, contentHash: args.secret ? pulumi.secret(hash) : hash };
   }
 
   private commandLine(call: ScriptCall): pulumi.Output<string> {

@@ -25,8 +25,8 @@ export interface SlurmClusterArgs {
   /** The inventory's hosts by name; must hold the controller and every compute node. */
   readonly hosts: ReadonlyMap<string, Host>;
   /**
-   * The munge key, base64 of random bytes, as a secret. It reaches hosts only on STDIN. Changing it
-   * rewrites it everywhere and restarts every daemon.
+   * The munge key, base64 of random bytes, as a secret. It reaches hosts only as a secret ManagedFile's
+   * content (on STDIN). Changing it rewrites it everywhere and restarts munge, then every Slurm daemon.
    */
   readonly mungeKey: pulumi.Input<string>;
 }
@@ -34,7 +34,8 @@ export interface SlurmClusterArgs {
 const CONF_DIR = "/etc/slurm";
 const DAEMON_SCRIPT = "slurm/daemon.sh";
 /** What the Slurm daemons read at start; daemon.sh compares their times with the daemon's start. */
-const DAEMON_FILES = ["/etc/slurm/slurm.conf", "/etc/slurm/gres.conf", "/etc/slurm/cgroup.conf", "/etc/munge/munge.key"];
+const MUNGE_KEY_PATH = "/etc/munge/munge.key";
+const DAEMON_FILES = ["/etc/slurm/slurm.conf", "/etc/slurm/gres.conf", "/etc/slurm/cgroup.conf", MUNGE_KEY_PATH];
 /** Seconds the compute nodes get to register with slurmctld and report their resources. */
 const NODES_READY_TIMEOUT = 120;
 
@@ -51,7 +52,7 @@ export class SlurmCluster extends pulumi.ComponentResource {
   public readonly slurmConf: string;
   public readonly gresConf: string | undefined;
   public readonly cgroupConf: string;
-  /** The command that installs the munge key, per host name. */
+  /** The command that makes munge run with the cluster's key, per host name. */
   public readonly mungeKeyCommands: ReadonlyMap<string, remote.Command>;
   /** Makes sure slurmctld runs (first start). */
   public readonly slurmctld: remote.Command;
@@ -166,12 +167,18 @@ export class SlurmCluster extends pulumi.ComponentResource {
       const install = { script: "slurm/install.sh", args: [role] };
       installs.push(host.runScript(`slurm-install-${role}`, install, { dependsOn: [...installs] }));
     }
-    // The host's Slurm daemons are named so that a key change stops them before munge switches keys.
+    // The key file is a ManagedFile (secret, read back on refresh); munged reads it only at start, so a
+    // command restarts munge when the key changed, stopping this host's Slurm daemons first.
+    const keyFile = host.writeFile(
+      "munge.key",
+      { path: MUNGE_KEY_PATH, content: mungeKey, encoding: "base64", mode: "0400", owner: "munge:munge", secret: true },
+      { dependsOn: installs },
+    );
     const units = roles.map((r) => (r === "controller" ? "slurmctld" : "slurmd"));
     const munge = host.runScript(
       "munge-key",
-      { script: "slurm/munge-key.sh", args: units, stdin: mungeKey },
-      { dependsOn: installs },
+      { script: "slurm/munge-key.sh", args: units, rerunOn: [keyFile.contentHash] },
+      { dependsOn: [...installs, keyFile.resource] },
     );
     const file = (fileName: string, content: string) =>
       host.writeFile(

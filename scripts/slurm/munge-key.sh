@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Installs the cluster's munge key and makes sure munge is enabled and running with it.
+# Makes munged run with the key that /etc/munge/munge.key holds now. The key file itself is a ManagedFile
+# (0400 munge:munge, written atomically by write-file.sh with the key on STDIN): this script never sees it.
 #
-# The key comes on STDIN as base64 (of 1024 random bytes), never as an argument or in the output: argv
-# is visible to every user in ps. It replaces /etc/munge/munge.key (0400 munge:munge, atomically) only
-# when it differs; munge is restarted only then.
+# munged reads its key only when it starts. When the key file changed after munged's start, the Slurm
+# daemons named as arguments are stopped first: while munged still has the old key they stop at once, but a
+# daemon left running across a key switch cannot authenticate its shutdown and takes ~30 s. Then munge is
+# restarted. Start the daemons again afterwards (daemon.sh ensure-running). On a fresh host they are not
+# running (install.sh keeps them stopped). Run again with nothing new, it restarts nothing.
 #
-# Slurm daemons named as arguments are stopped *before* a different key replaces the old one: a daemon
-# left running while munge changes keys cannot authenticate its shutdown messages and takes ~30 s to
-# stop. They are only stopped when the key changes; start them again afterwards (daemon.sh
-# ensure-running). On a fresh host they are not running (install.sh keeps them stopped).
-#
-# Usage: munge-key.sh [UNIT...] < key.base64     UNIT: slurmctld and/or slurmd on this host
-# Prints "changed /etc/munge/munge.key" or "unchanged /etc/munge/munge.key", then what it did to units.
+# Usage: munge-key.sh [UNIT...]     UNIT: slurmctld and/or slurmd on this host
 set -euo pipefail
 
 KEY=/etc/munge/munge.key
@@ -23,61 +20,44 @@ for unit in "$@"; do
     exit 2
   fi
 done
-if [[ -t 0 ]]; then
-  echo "munge-key.sh: the key is read from STDIN (base64), not from a terminal" >&2
-  exit 2
-fi
-
-if [[ ! -d /etc/munge ]]; then
-  install -d -m 0700 -o munge -g munge /etc/munge
-  echo "created /etc/munge"
-fi
-umask 077
-tmp=$(mktemp "/etc/munge/.munge.key.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-if ! base64 --decode >"$tmp" 2>/dev/null; then
-  echo "munge-key.sh: STDIN is not base64" >&2
+if [[ ! -f "$KEY" || -L "$KEY" ]]; then
+  echo "munge-key.sh: $KEY is missing or not a regular file: the stack writes it before this runs" >&2
   exit 1
 fi
-size=$(stat -c %s "$tmp")
+size=$(stat -c %s "$KEY")
 if ((size < MIN_BYTES)); then
-  echo "munge-key.sh: the key has $size bytes; munge needs at least $MIN_BYTES" >&2
+  echo "munge-key.sh: $KEY has $size bytes; munge needs at least $MIN_BYTES" >&2
   exit 1
 fi
 
-if [[ -f "$KEY" && ! -L "$KEY" ]] && cmp -s "$tmp" "$KEY"; then
-  echo "unchanged $KEY"
-  if [[ "$(stat -c '%a %U:%G' "$KEY")" != "400 munge:munge" ]]; then
-    chown munge:munge "$KEY"
-    chmod 0400 "$KEY"
-    echo "changed: $KEY is now 0400 munge:munge"
-  fi
-  key_changed=no
-else
-  for unit in "$@"; do
-    if systemctl is-active --quiet "$unit"; then
-      systemctl stop "$unit"
-      echo "stopped $unit before the key change"
-    fi
-  done
-  chown munge:munge "$tmp"
-  chmod 0400 "$tmp"
-  mv -f "$tmp" "$KEY"
-  trap - EXIT
-  echo "changed $KEY"
-  key_changed=yes
-fi
+# epoch seconds (with fractions) of munge's last start; 0 when it is not running.
+munge_started_at() {
+  local ts
+  systemctl is-active --quiet munge || { echo 0; return; }
+  ts=$(systemctl show -p ActiveEnterTimestamp --value --timestamp=us+utc munge)
+  if [[ -z "$ts" || "$ts" == "n/a" ]]; then echo 0; else date -d "$ts" +%s.%N; fi
+}
 
 if ! systemctl is-enabled --quiet munge; then
   systemctl enable --quiet munge
   echo "enabled munge"
 fi
-if [[ "$key_changed" == yes ]]; then
-  systemctl restart munge
-  echo "restarted munge"
-elif ! systemctl is-active --quiet munge; then
+key_mtime=$(stat -c %.9Y "$KEY")
+started=$(munge_started_at)
+if awk -v s="$started" 'BEGIN { exit !(s == 0) }'; then
   systemctl start munge
   echo "started munge"
+elif awk -v m="$key_mtime" -v s="$started" 'BEGIN { exit !(m > s) }'; then
+  for unit in "$@"; do
+    if systemctl is-active --quiet "$unit"; then
+      systemctl stop "$unit"
+      echo "stopped $unit before munge switches keys"
+    fi
+  done
+  systemctl restart munge
+  echo "restarted munge: $KEY changed after it started"
+else
+  echo "unchanged: munge already runs with $KEY"
 fi
 
 # munge forks and is ready when systemctl returns; a credential round trip proves it works.

@@ -4,16 +4,19 @@
  * root (CI, the lab machine); otherwise the run stops with the command that installs them.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 
 /** command on PATH -> Debian package providing it. */
 export const TEST_TOOLS: Readonly<Record<string, string>> = {
   shellcheck: "shellcheck",
   slurmd: "slurmd",
+  // a real sshd on loopback for the ManagedFile provider's tests (started by the test, never as a service)
+  sshd: "openssh-server",
 };
 
 function missingPackages(): string[] {
   return Object.entries(TEST_TOOLS)
-    .filter(([cmd]) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0)
+    .filter(([cmd]) => spawnSync("sh", ["-c", `PATH="$PATH:/usr/sbin" command -v ${cmd}`]).status !== 0)
     .map(([, pkg]) => pkg);
 }
 
@@ -27,7 +30,12 @@ export default function setup(): void {
   console.log(`installing test prerequisites: ${missing.join(" ")}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  // Packages with daemons (openssh-server) must not start them on this machine: tests start their own.
+  const policy = "/usr/sbin/policy-rc.d";
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   const r = spawnSync("sh", ["-c", install], { stdio: "inherit", env });
+  if (ownPolicy) rmSync(policy, { force: true });
   if (update.status !== 0 || r.status !== 0 || missingPackages().length > 0) {
     throw new Error(`could not install the test prerequisites (${missing.join(" ")}): '${install}' failed`);
   }

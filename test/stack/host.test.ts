@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Host, sha256, type HostArgs } from "../../components/host/host";
 import type { HostSpec } from "../../components/inventory/model";
 import { scriptCallOf } from "../support/commands";
-import { setUpMockStack, unwrapSecrets, valueOf, type MockStack } from "../support/mocks";
+import { MANAGED_FILE, setUpMockStack, unwrapSecrets, valueOf, type MockStack } from "../support/mocks";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEM98BUdAYvt2uMJAb58fmT4lz4bKs7vmO9ijfOORkZJ root@web1";
 
@@ -93,11 +93,13 @@ describe("Host", () => {
     expect(r.inputs.triggers).toEqual(["t1"]);
   });
 
-  it("writes files with write-file.sh, content on STDIN, and reports the content's hash", () => {
-    const motd = stack.named("web1-file-motd");
-    expect(scriptCallOf(motd)).toMatchObject({ script: "host/write-file.sh", args: ["/etc/motd", "0644", "root:root"] });
-    expect(motd.inputs.stdin).toBe("hello\n");
-    expect(pulumi.runtime.isRpcSecret(stack.named("web1-file-token").inputs.stdin)).toBe(true);
+  it("keeps files as ManagedFiles on the pinned connection, secret content secret, and reports the content's hash", () => {
+    const motd = stack.named("web1-file-motd", MANAGED_FILE);
+    expect(motd.inputs).toMatchObject({ path: "/etc/motd", mode: "0644", owner: "root:root", content: "hello\n", encoding: "utf8" });
+    expect(pulumi.runtime.isRpcSecret(motd.inputs.connection)).toBe(true);
+    expect(unwrapSecrets(motd.inputs.connection)).toMatchObject({ host: "10.10.0.50", user: "root", hostKey: expect.stringMatching(/^ssh-ed25519 /) });
+    expect(motd.dependencies?.map((urn) => stack.byUrn(urn)?.name)).toEqual(expect.arrayContaining(["web1-users"]));
+    expect(pulumi.runtime.isRpcSecret(stack.named("web1-file-token", MANAGED_FILE).inputs.content)).toBe(true);
     expect(hashes).toEqual({ plain: sha256("hello\n"), plainSecret: false, secretSecret: true });
   });
 

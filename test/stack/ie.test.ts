@@ -14,6 +14,7 @@ import { scriptCallOf } from "../support/commands";
 import {
   COMMAND,
   FAKE_SSH_PRIVATE_KEY,
+  MANAGED_FILE,
   RANDOM_BYTES,
   setUpMockStack,
   unwrapSecrets,
@@ -60,8 +61,11 @@ const resolved = (r: RegisteredResource): number => {
 };
 const lastResolved = (rs: readonly RegisteredResource[]): number => Math.max(...rs.map(resolved));
 const stdinText = (r: RegisteredResource): string => String(unwrapSecrets(r.inputs.stdin));
+const file = (name: string): RegisteredResource => stack.named(name, MANAGED_FILE);
+const contentOf = (r: RegisteredResource): string => String(unwrapSecrets(r.inputs.content));
 const mungeCommands = () => SLURM_HOSTS.map((h) => cmd(`${h}-munge-key`));
-const filesOf = (host: string) => ["slurm.conf", "cgroup.conf", "gres.conf"].map((f) => cmd(`${host}-file-${f}`));
+const mungeKeyFiles = () => SLURM_HOSTS.map((h) => file(`${h}-file-munge.key`));
+const filesOf = (host: string) => ["slurm.conf", "cgroup.conf", "gres.conf"].map((f) => file(`${host}-file-${f}`));
 
 describe("the ie stack", () => {
   it("builds a Host per inventory host, in inventory order, and one Slurm cluster", () => {
@@ -124,16 +128,17 @@ describe("Slurm on the hosts", () => {
   it.each(COMPUTE)("%s: install(compute), munge key, files with its GRES, slurmd", (node) => {
     expect(scriptCallOf(cmd(`${node}-slurm-install-compute`))).toMatchObject({ script: "slurm/install.sh", args: ["compute"] });
     expect(scriptCallOf(cmd(`${node}-munge-key`))).toMatchObject({ script: "slurm/munge-key.sh", args: ["slurmd"] });
-    expect(stdinText(cmd(`${node}-munge-key`))).toBe(mungeKey);
+    expect(file(`${node}-file-munge.key`).inputs).toMatchObject({ path: "/etc/munge/munge.key", encoding: "base64", mode: "0400", owner: "munge:munge", secret: true });
+    expect(contentOf(file(`${node}-file-munge.key`))).toBe(mungeKey);
     expect(scriptCallOf(cmd(`${node}-slurmd`))).toMatchObject({ script: "slurm/daemon.sh", args: ["ensure-running", "slurmd"] });
 
-    const gres = cmd(`${node}-file-gres.conf`);
-    expect(scriptCallOf(gres)).toMatchObject({ script: "host/write-file.sh", args: ["/etc/slurm/gres.conf", "0644", "root:root"] });
-    expect(stdinText(gres).split("\n")).toContain(`NodeName=${node} Name=gpu Type=tesla File=/dev/nvidia[0-1]`);
+    const gres = file(`${node}-file-gres.conf`);
+    expect(gres.inputs).toMatchObject({ path: "/etc/slurm/gres.conf", mode: "0644", owner: "root:root", encoding: "utf8", secret: false });
+    expect(contentOf(gres).split("\n")).toContain(`NodeName=${node} Name=gpu Type=tesla File=/dev/nvidia[0-1]`);
 
-    const conf = cmd(`${node}-file-slurm.conf`);
-    expect(scriptCallOf(conf)?.args).toEqual(["/etc/slurm/slurm.conf", "0644", "root:root"]);
-    const nodeLine = stdinText(conf)
+    const conf = file(`${node}-file-slurm.conf`);
+    expect(conf.inputs).toMatchObject({ path: "/etc/slurm/slurm.conf", mode: "0644", owner: "root:root" });
+    const nodeLine = contentOf(conf)
       .split("\n")
       .find((l) => l.startsWith(`NodeName=${node} `));
     expect(nodeLine).toContain("Gres=gpu:tesla:2");
@@ -147,8 +152,8 @@ describe("Slurm on the hosts", () => {
   });
 
   it("ships the same three files to every Slurm host and none elsewhere", () => {
-    const reference = filesOf(CONTROLLER).map(stdinText);
-    for (const host of COMPUTE) expect(filesOf(host).map(stdinText)).toEqual(reference);
+    const reference = filesOf(CONTROLLER).map(contentOf);
+    for (const host of COMPUTE) expect(filesOf(host).map(contentOf)).toEqual(reference);
     const others = HOSTS.map((h) => h.name).filter((h) => !SLURM_HOSTS.includes(h));
     for (const host of others) {
       expect(stack.resources.filter((r) => r.name.startsWith(`${host}-`)).map((r) => r.name)).toEqual([
@@ -173,6 +178,10 @@ describe("order", () => {
     expect(slurmd.registeredAt).toBeGreaterThan(resolved(cmd(`${CONTROLLER}-slurmctld`)));
     const deps = (slurmd.dependencies ?? []).map((urn) => stack.byUrn(urn)?.name);
     expect(deps).toEqual(expect.arrayContaining([`${node}-munge-key`, ...mungeCommands().map((m) => m.name)]));
+  });
+
+  it.each(SLURM_HOSTS)("%s: munge restarts only after the key file is written", (host) => {
+    expect(cmd(`${host}-munge-key`).registeredAt).toBeGreaterThan(resolved(file(`${host}-file-munge.key`)));
   });
 
   it("starts slurmctld after every munge key and the controller's files", () => {
@@ -249,12 +258,14 @@ describe("secrets", () => {
     }
   });
 
-  it("sends the munge key to every Slurm host as a secret on STDIN only", () => {
+  it("sends the munge key to every Slurm host only as the secret content of its key file", () => {
     expect(mungeKey.length).toBeGreaterThan(1000);
-    for (const m of mungeCommands()) {
-      expect(pulumi.runtime.isRpcSecret(m.inputs.stdin), m.name).toBe(true);
-      expect(unwrapSecrets(m.inputs.stdin)).toBe(mungeKey);
+    for (const f of mungeKeyFiles()) {
+      expect(pulumi.runtime.isRpcSecret(f.inputs.content), f.name).toBe(true);
+      expect(unwrapSecrets(f.inputs.content)).toBe(mungeKey);
+      expect(pulumi.runtime.isRpcSecret(f.inputs.connection), f.name).toBe(true);
     }
+    for (const m of mungeCommands()) expect(stdinText(m)).toMatch(/^rerun-on [0-9a-f]{64}\n$/);
   });
 
   it("never puts the munge key or the SSH key in a command line or a non-secret input", () => {

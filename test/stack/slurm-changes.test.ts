@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "../../components/host/scripts";
-import { COMMAND, RANDOM_BYTES, fakeProvider, setUpMockStack, unwrapSecrets, type ResourceHook } from "../support/mocks";
+import { COMMAND, MANAGED_FILE, RANDOM_BYTES, fakeProvider, setUpMockStack, unwrapSecrets, type ResourceHook } from "../support/mocks";
 
 const config = (parse(fs.readFileSync(path.join(PROJECT_ROOT, "stacks/Pulumi.ie.yaml"), "utf8")) as {
   config: Record<string, unknown>;
@@ -16,7 +16,7 @@ const config = (parse(fs.readFileSync(path.join(PROJECT_ROOT, "stacks/Pulumi.ie.
 const slurm = config["ie:slurm"] as Record<string, unknown>;
 const hosts = config["ie:hosts"] as Record<string, unknown>[];
 
-/** Inputs that decide whether a command re-runs, per command name, secrets unwrapped. */
+/** Inputs that decide whether a command re-runs or a file is rewritten, per resource name, secrets unwrapped. */
 async function commandInputs(
   override: Record<string, unknown> = {},
   onNewResource?: ResourceHook,
@@ -24,12 +24,15 @@ async function commandInputs(
   const stack = await setUpMockStack({ stack: "ie", override, onNewResource });
   const { runProgram } = await import("../../components/program");
   await stack.run(runProgram);
-  return new Map(
-    stack.ofType(COMMAND).map((r) => {
-      const { create, update, stdin, triggers } = unwrapSecrets(r.inputs) as Record<string, unknown>;
-      return [r.name, JSON.stringify({ create, update, stdin, triggers })];
-    }),
-  );
+  const commands = stack.ofType(COMMAND).map((r): [string, string] => {
+    const { create, update, stdin, triggers } = unwrapSecrets(r.inputs) as Record<string, unknown>;
+    return [r.name, JSON.stringify({ create, update, stdin, triggers })];
+  });
+  const files = stack.ofType(MANAGED_FILE).map((r): [string, string] => {
+    const { path: file, content, mode, owner } = unwrapSecrets(r.inputs) as Record<string, unknown>;
+    return [r.name, JSON.stringify({ file, content, mode, owner })];
+  });
+  return new Map([...commands, ...files]);
 }
 
 /** Names of the commands whose inputs differ between two evaluations (same set of commands expected). */
@@ -72,13 +75,15 @@ describe("changes to a running Slurm cluster", () => {
     expect(names.filter((n) => n.includes("munge") || n.includes("install"))).toEqual([]);
   });
 
-  it("a new munge key reaches every host and restarts every daemon, without touching the files", async () => {
+  it("a new munge key reaches every host, restarts munge and every daemon, and touches no other file", async () => {
     const otherKey: ResourceHook = (args) => {
       const result = fakeProvider(args);
       if (args.type !== RANDOM_BYTES) return result;
       return { ...result, state: { ...result.state, base64: Buffer.alloc(1024, 7).toString("base64") } };
     };
     const names = changed(await commandInputs(), await commandInputs({}, otherKey));
-    expect(names.sort()).toEqual([...SLURM_HOSTS.map((h) => `${h}-munge-key`), ...RESTARTS, "ctl1-slurm-nodes-ready"].sort());
+    expect(names.sort()).toEqual(
+      [...SLURM_HOSTS.flatMap((h) => [`${h}-file-munge.key`, `${h}-munge-key`]), ...RESTARTS, "ctl1-slurm-nodes-ready"].sort(),
+    );
   });
 });

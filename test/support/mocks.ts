@@ -26,6 +26,7 @@ import { PROJECT_ROOT } from "../../components/host/scripts";
 
 export const COMMAND = "command:remote:Command";
 export const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
+export { MANAGED_FILE_TYPE as MANAGED_FILE } from "../../components/host/managedFile";
 
 /** A private key that only has to look like one: the mocks never log in. */
 export const FAKE_SSH_PRIVATE_KEY =

@@ -1,14 +1,17 @@
 /**
  * The lab runner's engine: a `pulumi.runtime.Mocks` whose `newResource` does for real what the providers
- * would do during `pulumi up`: a `remote.Command` runs its command over SSH on its host (step chosen by
- * `planStep` against the lab state), a `RandomBytes` is generated once and remembered. Because the mock
+ * would do during `pulumi up --refresh`: a `remote.Command` runs its command over SSH on its host (step chosen
+ * by `planStep` against the lab state), a `ManagedFile` is read back and rewritten when the host's copy
+ * differs (the provider's own functions), a `RandomBytes` is generated once and remembered. Because the mock
  * runtime registers a resource only after the resources it depends on have resolved, commands run in the
  * order `pulumi up` would run them, independent ones in parallel.
  */
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { commandFor, digest, digestsOf, planStep, type CommandInputs, type Step } from "./plan";
-import { SshPool, type SshTarget } from "./ssh";
+import { MANAGED_FILE_TYPE, type ManagedFileState } from "../../../components/host/managedFile";
+import { fileDifferences, readRemoteFile, writeRemoteFile } from "../../../components/host/remoteFile";
+import { SshPool, type SshTarget } from "../../../components/host/ssh";
 import { unwrapSecrets } from "./runtime";
 import { resourceKey, saveState, type LabState } from "./state";
 
@@ -83,6 +86,8 @@ export class LabEngine implements pulumi.runtime.Mocks {
           return await this.command(args.name, inputs);
         case RANDOM_BYTES_TYPE:
           return this.randomBytes(args.name, inputs);
+        case MANAGED_FILE_TYPE:
+          return await this.managedFile(args.name, inputs);
         default:
           throw new Error(`the lab runner cannot create resources of type ${args.type}`);
       }
@@ -162,6 +167,28 @@ export class LabEngine implements pulumi.runtime.Mocks {
     saveState(this.opts.statePath, this.opts.state);
     this.opts.onEvent?.({ name, host: connection.host, step, seconds: (Date.now() - started) / 1000 });
     return { id: `${name}_id`, state: { ...raw, ...outputs } };
+  }
+
+  /** As `pulumi up --refresh` with the ManagedFile provider: read the host's copy, rewrite it when it differs. */
+  private async managedFile(name: string, raw: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
+    const file = raw as unknown as ManagedFileState;
+    const target: SshTarget = file.connection.agentSocketPath ? file.connection : { ...file.connection, privateKey: file.connection.privateKey ?? this.opts.privateKey };
+    const key = resourceKey(MANAGED_FILE_TYPE, name);
+    const previous = this.opts.state.resources[key];
+    const started = Date.now();
+    const fields = await this.withSlot(target.host, async () => {
+      const differs = fileDifferences(await readRemoteFile(this.ssh, target, file.path, file.encoding), file);
+      if (differs.length > 0) await writeRemoteFile(this.ssh, target, file);
+      return differs;
+    });
+    const step: Step = fields.length === 0 ? "same" : previous ? "update" : "create";
+    this.counts[step]++;
+    // Only what identifies the file: its content (possibly a key) stays out of the lab state.
+    const digests = { inputs: digest({ path: file.path, host: target.host }), triggers: digest([]) };
+    this.opts.state.resources[key] = { type: MANAGED_FILE_TYPE, name, host: target.host, digests, outputs: {} };
+    saveState(this.opts.statePath, this.opts.state);
+    this.opts.onEvent?.({ name, host: target.host, step, seconds: (Date.now() - started) / 1000 });
+    return { id: `${target.host}:${file.path}`, state: { ...raw, observed: "file" } };
   }
 
   private randomBytes(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {

@@ -1,9 +1,10 @@
 /**
  * Runs commands on hosts over SSH (ssh2), one connection per host reused for every command, with the host key
  * verified against the key pinned in the inventory: a host that presents another key is refused, as
- * `@pulumi/command` does with `connection.hostKey`.
+ * `@pulumi/command` does with `connection.hostKey`. Used by the ManagedFile provider, `npm run drift` and the
+ * lab runner, so all three reach hosts the same way.
  */
-import { Client, type ConnectConfig } from "ssh2";
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
 
 export interface SshTarget {
   readonly host: string;
@@ -11,7 +12,10 @@ export interface SshTarget {
   readonly user: string;
   /** Pinned public host key line (`ssh-ed25519 AAAA... [comment]`). */
   readonly hostKey: string;
-  readonly privateKey: string;
+  /** The private key's text; give this or `agentSocketPath`. */
+  readonly privateKey?: string;
+  /** An ssh-agent's socket holding the key (what `SSH_AUTH_SOCK` names). */
+  readonly agentSocketPath?: string;
 }
 
 export interface ExecResult {
@@ -31,7 +35,7 @@ export class SshPool {
   private readonly clients = new Map<string, Promise<Client>>();
 
   /** Runs `command` through the login shell, `stdin` fed and closed; never rejects on a non-zero exit. */
-  async exec(target: SshTarget, command: string, stdin?: string): Promise<ExecResult> {
+  async exec(target: SshTarget, command: string, stdin?: string | Buffer): Promise<ExecResult> {
     const client = await this.connect(target);
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(command, (err, stream) => {
@@ -72,11 +76,16 @@ export class SshPool {
 
 function openClient(target: SshTarget): Promise<Client> {
   const pinned = keyBlob(target.hostKey);
+  if ((target.privateKey === undefined) === (target.agentSocketPath === undefined)) {
+    return Promise.reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: give exactly one of a private key and an agent socket`));
+  }
   const config: ConnectConfig = {
     host: target.host,
     port: target.port,
     username: target.user,
-    privateKey: target.privateKey,
+    ...(target.privateKey !== undefined ? { privateKey: target.privateKey } : { agent: target.agentSocketPath }),
+    // Ask for the pinned key's type, so a host with several keys presents the one we can verify.
+    algorithms: { serverHostKey: [target.hostKey.trim().split(/\s+/)[0] as ServerHostKeyAlgorithm] },
     readyTimeout: 20_000,
     keepaliveInterval: 10_000,
     hostVerifier: (key: Buffer) => key.toString("base64") === pinned,

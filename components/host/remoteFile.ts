@@ -1,0 +1,126 @@
+/**
+ * A file on a host as the ManagedFile provider, `npm run drift` and the lab runner see it: read it back
+ * (content, mode, owner), say which of them differ from what the stack wants, and write it atomically.
+ * Reading and writing go through scripts/host/read-file.sh and write-file.sh over SSH with the pinned host
+ * key; content travels on STDIN, never on a command line.
+ *
+ * An ordinary module on purpose: the dynamic provider `require()`s it inside its functions (provider
+ * closures are serialized), and its logic is tested against a real sshd.
+ */
+import { scriptCommand } from "./render";
+import { readScript } from "./scripts";
+import type { SshPool, SshTarget } from "./ssh";
+
+/** How content is carried: text as it is, or base64 for binary files (the munge key). */
+export type FileEncoding = "utf8" | "base64";
+
+/** The file as the stack wants it. */
+export interface DesiredFile {
+  /** Absolute path on the host. */
+  readonly path: string;
+  /** The content, in `encoding`. */
+  readonly content: string;
+  readonly encoding: FileEncoding;
+  /** Octal mode such as `0644`. */
+  readonly mode: string;
+  /** `OWNER:GROUP`. */
+  readonly owner: string;
+}
+
+/** The file as the host has it. */
+export type ObservedFile =
+  | { readonly kind: "file"; readonly content: string; readonly mode: string; readonly owner: string }
+  | { readonly kind: "absent" | "symlink" | "not-a-file" };
+
+/** What can differ between the two: `presence` when there is no regular file at the path at all. */
+export type FileField = "presence" | "content" | "mode" | "owner";
+
+/** Thrown when a host cannot be reached or a script fails: names the host, the path and the output. */
+export class RemoteFileError extends Error {
+  constructor(
+    readonly host: string,
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${host}:${path}: ${message}`);
+  }
+}
+
+/** `644`, `0644` -> `0644`: the form modes are compared and shown in. */
+export function normalMode(mode: string): string {
+  if (!/^[0-7]{3,4}$/.test(mode)) throw new Error(`not an octal mode: '${mode}'`);
+  return Number.parseInt(mode, 8).toString(8).padStart(4, "0");
+}
+
+/** Parses what read-file.sh printed. Pure. */
+export function parseReadOutput(stdout: string, encoding: FileEncoding): ObservedFile {
+  const [head = "", body = ""] = stdout.split("\n");
+  if (head === "absent" || head === "symlink" || head === "not-a-file") return { kind: head };
+  const m = /^present ([0-7]{3,4}) (\S+:\S+)$/.exec(head);
+  if (m === null) throw new Error(`read-file.sh printed something unexpected: '${head.slice(0, 80)}'`);
+  const content = encoding === "base64" ? body : Buffer.from(body, "base64").toString("utf8");
+  return { kind: "file", content, mode: normalMode(m[1]), owner: m[2] };
+}
+
+/** Which fields differ, in a fixed order; empty when the host has the file as wanted. Pure. */
+export function fileDifferences(observed: ObservedFile, desired: DesiredFile): FileField[] {
+  if (observed.kind !== "file") return ["presence"];
+  const fields: FileField[] = [];
+  if (observed.content !== desired.content) fields.push("content");
+  if (observed.mode !== normalMode(desired.mode)) fields.push("mode");
+  if (observed.owner !== desired.owner) fields.push("owner");
+  return fields;
+}
+
+/** What the provider keeps of a file: where it is, what the last write or read found there. */
+export interface KeptFile extends DesiredFile {
+  readonly host: string;
+  /** What the last read found: `file`, or `absent` / `symlink` / `not-a-file`. Defaults to `file`. */
+  readonly observed?: string;
+}
+
+/**
+ * The provider's diff, pure: what changed between the kept (refreshed) file and the wanted one. A new
+ * path or host replaces the resource; content, mode, owner or encoding update it in place.
+ */
+export function planFileChange(kept: KeptFile, wanted: KeptFile): { readonly changes: readonly string[]; readonly replaces: readonly string[] } {
+  const replaces = [...(kept.path !== wanted.path ? ["path"] : []), ...(kept.host !== wanted.host ? ["connection"] : [])];
+  const observed: ObservedFile =
+    kept.observed === undefined || kept.observed === "file"
+      ? { kind: "file", content: kept.content, mode: normalMode(kept.mode), owner: kept.owner }
+      : { kind: "absent" };
+  const fields = fileDifferences(observed, wanted).map((f) => (f === "presence" ? "content" : f));
+  return { changes: [...replaces, ...fields, ...(kept.encoding !== wanted.encoding ? ["encoding"] : [])], replaces };
+}
+
+/** Scripts need root: a login user other than root goes through `sudo -n`. */
+function command(target: SshTarget, script: string, args: readonly string[]): string {
+  return scriptCommand(readScript(script), script, args, { sudo: target.user !== "root" });
+}
+
+/** Reads the file at `path` from the host. Rejects with a RemoteFileError when the host cannot answer. */
+export async function readRemoteFile(ssh: SshPool, target: SshTarget, path: string, encoding: FileEncoding): Promise<ObservedFile> {
+  const result = await execOrExplain(ssh, target, path, command(target, "host/read-file.sh", [path]));
+  if (result.code !== 0) throw new RemoteFileError(target.host, path, `reading failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return parseReadOutput(result.stdout, encoding);
+}
+
+/**
+ * Writes the file atomically (temporary file in the same directory, then rename) when its content, mode or
+ * owner differ; leaves it alone otherwise. Resolves with write-file.sh's report ("changed PATH" ...).
+ */
+export async function writeRemoteFile(ssh: SshPool, target: SshTarget, file: DesiredFile): Promise<string> {
+  const content = Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8");
+  const line = command(target, "host/write-file.sh", [file.path, file.mode, file.owner]);
+  const result = await execOrExplain(ssh, target, file.path, line, content);
+  if (result.code !== 0) throw new RemoteFileError(target.host, file.path, `writing failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+async function execOrExplain(ssh: SshPool, target: SshTarget, path: string, line: string, stdin?: Buffer) {
+  try {
+    return await ssh.exec(target, line, stdin);
+  } catch (err) {
+    throw new RemoteFileError(target.host, path, err instanceof Error ? err.message : String(err));
+  }
+}

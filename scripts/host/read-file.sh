@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Reports what a managed file is on this host, for refresh and drift detection; changes nothing.
+# Prints one line: "absent", "symlink", "not-a-file", or "present MODE OWNER:GROUP" followed by a second
+# line with the content as base64 (binary files such as the munge key survive the trip unchanged).
+#
+# Usage: read-file.sh PATH
+set -euo pipefail
+
+if (($# != 1)); then
+  echo "usage: read-file.sh PATH" >&2
+  exit 2
+fi
+target=$1
+if [[ "$target" != /* ]]; then
+  echo "read-file.sh: PATH must be absolute, got '$target'" >&2
+  exit 2
+fi
+
+if [[ -L "$target" ]]; then
+  echo symlink
+elif [[ ! -e "$target" ]]; then
+  echo absent
+elif [[ ! -f "$target" ]]; then
+  echo not-a-file
+else
+  stat -c 'present %a %U:%G' -- "$target"
+  base64 -w0 -- "$target"
+  echo
+fi
