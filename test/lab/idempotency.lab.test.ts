@@ -3,52 +3,8 @@
  * and daemons alone when run again on configured hosts, and a reconfigure-only Slurm change reaches every host
  * without restarting a daemon.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
-import { asUser, must, onHost, projectRoot, waitFor } from "./support";
-
-const hostUnits: Readonly<Record<string, readonly string[]>> = {
-  lab1: ["munge", "slurmctld"],
-  lab2: ["munge", "slurmd"],
-  lab3: ["munge", "slurmd"],
-};
-const managedFiles = ["/etc/slurm/slurm.conf", "/etc/slurm/cgroup.conf", "/etc/munge/munge.key"];
-
-/** Per host: each daemon's PID and start time, each managed file's mtime and checksum. */
-function snapshot(): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [host, units] of Object.entries(hostUnits)) {
-    const script = [
-      ...units.map(
-        (u) =>
-          `echo "${u} pid=$(systemctl show -p MainPID --value ${u}) since=$(systemctl show -p ActiveEnterTimestampMonotonic --value ${u}) restarts=$(systemctl show -p NRestarts --value ${u})"`,
-      ),
-      ...managedFiles.map((f) => `echo "${f} $(stat -c %Y ${f}) $(sha256sum < ${f} | cut -c1-16)"`),
-    ].join("\n");
-    result[host] = must(onHost(host, script), `snapshot of ${host}`);
-  }
-  return result;
-}
-
-function apply(...args: string[]): string {
-  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", "apply", ...args], {
-    cwd: projectRoot,
-    encoding: "utf8",
-    timeout: 900_000,
-  });
-  console.log(`apply ${args.join(" ")}:\n${r.stdout.split("\n").slice(-25).join("\n")}`);
-  if (r.status !== 0) throw new Error(`apply ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-function summaryCounts(output: string): Record<string, number> {
-  const line = output.split("\n").find((l) => /^done in /.test(l));
-  if (!line) throw new Error(`no summary line in apply output:\n${output}`);
-  return Object.fromEntries([...line.matchAll(/(\d+) (\w+)/g)].map((m) => [m[2], Number(m[1])]));
-}
+import { apply, asUser, changedLabStack, hostUnits, must, onHost, snapshot, summaryCounts, waitFor } from "./support";
 
 describe("idempotency", () => {
   it("a second apply with no change runs no command, changes no file and restarts no daemon", () => {
@@ -67,12 +23,7 @@ describe("idempotency", () => {
   });
 
   it("a reconfigure-only change (MessageTimeout) reaches every host and restarts nothing", async () => {
-    const dir = join(projectRoot, ".lab", "stacks");
-    mkdirSync(dir, { recursive: true });
-    const changed = join(dir, "Pulumi.lab.yaml");
-    const doc = parseDocument(readFileSync(join(projectRoot, "stacks", "Pulumi.lab.yaml"), "utf8"));
-    doc.setIn(["config", "ie:slurm", "messageTimeout"], 23);
-    writeFileSync(changed, doc.toString());
+    const changed = changedLabStack("messageTimeout", (doc) => doc.setIn(["config", "ie:slurm", "messageTimeout"], 23));
 
     // Slurm >= 23.11 carries out `scontrol reconfigure` by re-executing each daemon in place: the daemon's
     // PID changes, but systemd never stops or starts the unit (same ActiveEnter time, no restart) and
@@ -99,7 +50,10 @@ describe("idempotency", () => {
         const out = onHost("lab1", "scontrol show config | grep -E '^MessageTimeout'").stdout;
         return /=\s*23 sec/.test(out) ? out : undefined;
       }, 30_000);
-      expect(unitLives(snapshot())).toEqual(unitLives(before));
+      const after = snapshot();
+      const daemons = (x: Record<string, string>) => Object.values(x).flatMap((t) => t.split("\n").filter((l) => /^(munge|slurm)/.test(l)));
+      console.log(`daemons before the reconfigure-only change:\n${daemons(before).join("\n")}\nafter:\n${daemons(after).join("\n")}`);
+      expect(unitLives(after)).toEqual(unitLives(before));
       expect(onHost("lab1", `squeue -h -j ${jobId} -o %T`).stdout.trim()).toBe("RUNNING");
     } finally {
       onHost("lab1", `scancel ${jobId}`);

@@ -4,7 +4,9 @@
  * (`npm run test:lab` does both before running these tests).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseDocument, type Document } from "yaml";
 import { labHosts, labSshArgs, labSshKeyPath, projectRoot as labProjectRoot } from "../../scripts/lab/lab";
 
 export const projectRoot = labProjectRoot();
@@ -58,4 +60,64 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The daemons of the lab's Slurm cluster, per host. */
+export const hostUnits: Readonly<Record<string, readonly string[]>> = {
+  lab1: ["munge", "slurmctld"],
+  lab2: ["munge", "slurmd"],
+  lab3: ["munge", "slurmd"],
+};
+const managedFiles = ["/etc/slurm/slurm.conf", "/etc/slurm/cgroup.conf", "/etc/munge/munge.key"];
+
+/** Per host: each daemon's PID, activation time and restart count, each managed file's mtime and checksum. */
+export function snapshot(): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [host, units] of Object.entries(hostUnits)) {
+    const script = [
+      ...units.map(
+        (u) =>
+          `echo "${u} pid=$(systemctl show -p MainPID --value ${u}) since=$(systemctl show -p ActiveEnterTimestampMonotonic --value ${u}) restarts=$(systemctl show -p NRestarts --value ${u})"`,
+      ),
+      ...managedFiles.map((f) => `echo "${f} $(stat -c %Y ${f}) $(sha256sum < ${f} | cut -c1-16)"`),
+    ].join("\n");
+    result[host] = must(onHost(host, script), `snapshot of ${host}`);
+  }
+  return result;
+}
+
+/** Runs `npm run lab -- apply ARGS` and returns its output; throws with the output when it fails. */
+export function apply(...args: string[]): string {
+  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", "apply", ...args], {
+    cwd: projectRoot,
+    encoding: "utf8",
+    timeout: 900_000,
+  });
+  console.log(`apply ${args.join(" ")}:\n${r.stdout.split("\n").slice(-25).join("\n")}`);
+  if (r.status !== 0) throw new Error(`apply ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The counts of the apply's summary line (`done in 0.3s: 0 create, 30 same, ...`). */
+export function summaryCounts(output: string): Record<string, number> {
+  const line = output.split("\n").find((l) => /^done in /.test(l));
+  if (!line) throw new Error(`no summary line in apply output:\n${output}`);
+  return Object.fromEntries([...line.matchAll(/(\d+) (\w+)/g)].map((m) => [m[2], Number(m[1])]));
+}
+
+/** A copy of the lab stack changed by `edit`, under .lab/stacks/<label>/, for `apply --config-file`. */
+export function changedLabStack(label: string, edit: (doc: Document) => void): string {
+  const dir = join(projectRoot, ".lab", "stacks", label);
+  mkdirSync(dir, { recursive: true });
+  const doc = parseDocument(readFileSync(join(projectRoot, "stacks", "Pulumi.lab.yaml"), "utf8"));
+  edit(doc);
+  const file = join(dir, "Pulumi.lab.yaml");
+  writeFileSync(file, doc.toString());
+  return file;
+}
+
+/** Runs `npm run drift -- lab ARGS`: its exit status and output. */
+export function drift(...args: string[]): Run {
+  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/drift.ts", "lab", ...args], { cwd: projectRoot, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
