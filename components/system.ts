@@ -1,10 +1,12 @@
 /**
  * The department's whole computing system as one component: a Host per server, then the subsystems the
- * inventory declares (Slurm today; Ceph, VM rental and containers join here). It only wires components
+ * inventory declares (Ceph and Slurm today; VM rental and containers join here). It only wires components
  * together; what each builds lives in its own folder.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CephCluster } from "./ceph/cephCluster";
+import { cephLayout } from "./ceph/render";
 import { Host, type SshCredentials } from "./host/host";
 import type { Inventory, Role } from "./inventory/model";
 import { gresOf, slurmLayout } from "./slurm/render";
@@ -36,9 +38,18 @@ export interface SlurmSummary {
   readonly nodes: readonly { readonly name: string; readonly gres?: string }[];
 }
 
+export interface CephSummary {
+  readonly fsid: pulumi.Output<string>;
+  readonly mons: readonly string[];
+  readonly pools: readonly string[];
+  /** The CephFS and where client hosts mount it. */
+  readonly cephfs?: { readonly name: string; readonly mountPoint: string; readonly clients: readonly string[] };
+}
+
 /** What the stack reports (`pulumi stack output`): plain data, no secrets. */
 export interface SystemOutputs {
   readonly hosts: Readonly<Record<string, HostSummary>>;
+  readonly ceph?: CephSummary;
   readonly slurm?: SlurmSummary;
 }
 
@@ -50,6 +61,7 @@ export class EducationSystem extends pulumi.ComponentResource {
   public readonly hosts: ReadonlyMap<string, Host>;
   /** The munge key (base64, secret); only when the inventory has a slurm section. */
   public readonly mungeKey?: pulumi.Output<string>;
+  public readonly ceph?: CephCluster;
   public readonly slurm?: SlurmCluster;
   public readonly outputs: SystemOutputs;
 
@@ -70,6 +82,19 @@ export class EducationSystem extends pulumi.ComponentResource {
     }
     this.hosts = hosts;
 
+    let ceph: CephSummary | undefined;
+    if (inventory.ceph !== undefined) {
+      const layout = cephLayout(inventory);
+      this.ceph = new CephCluster("ceph", { layout, hosts, users: inventory.users, vmPool: inventory.vms?.pool }, { parent: this });
+      const fs = inventory.ceph.cephfs;
+      ceph = {
+        fsid: this.ceph.fsid,
+        mons: layout.mons.map((h) => h.name),
+        pools: [...this.ceph.pools.keys()],
+        ...(fs !== undefined ? { cephfs: { name: fs.name, mountPoint: fs.mountPoint, clients: layout.cephfsClients.map((h) => h.name) } } : {}),
+      };
+    }
+
     let slurm: SlurmSummary | undefined;
     if (inventory.slurm !== undefined) {
       const layout = slurmLayout(inventory);
@@ -87,6 +112,7 @@ export class EducationSystem extends pulumi.ComponentResource {
 
     this.outputs = {
       hosts: Object.fromEntries(inventory.hosts.map((h) => [h.name, { address: h.address, roles: h.roles }])),
+      ...(ceph !== undefined ? { ceph } : {}),
       ...(slurm !== undefined ? { slurm } : {}),
     };
     this.registerOutputs({});

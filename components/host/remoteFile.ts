@@ -117,9 +117,16 @@ export async function writeRemoteFile(ssh: SshPool, target: SshTarget, file: Des
   return result.stdout.trim();
 }
 
+/** Reading or writing one file takes well under a second; a channel silent for this long is lost. */
+const FILE_TIMEOUT_MS = 60_000;
+
+/** Runs the script once more on a fresh connection when the first try got no answer (both are idempotent). */
 async function execOrExplain(ssh: SshPool, target: SshTarget, path: string, line: string, stdin?: Buffer) {
   try {
-    return await ssh.exec(target, line, stdin);
+    return await ssh.exec(target, line, stdin, FILE_TIMEOUT_MS).catch((err: unknown) => {
+      if (!(err instanceof Error) || !/no answer after/.test(err.message)) throw err;
+      return ssh.exec(target, line, stdin, FILE_TIMEOUT_MS);
+    });
   } catch (err) {
     throw new RemoteFileError(target.host, path, err instanceof Error ? err.message : String(err));
   }

@@ -31,15 +31,42 @@ export function keyBlob(publicKeyLine: string): string {
   return blob;
 }
 
+/** Tries of a command whose session sshd refused (all sessions of the connection busy). */
+const CHANNEL_RETRIES = 20;
+
 export class SshPool {
   private readonly clients = new Map<string, Promise<Client>>();
 
-  /** Runs `command` through the login shell, `stdin` fed and closed; never rejects on a non-zero exit. */
-  async exec(target: SshTarget, command: string, stdin?: string | Buffer): Promise<ExecResult> {
+  /**
+   * Runs `command` through the login shell, `stdin` fed and closed; never rejects on a non-zero exit. Rejects
+   * when the command has not finished after `timeoutMs` (default 30 minutes), and forgets that connection,
+   * so a channel that never closes cannot hang a whole apply.
+   */
+  async exec(target: SshTarget, command: string, stdin?: string | Buffer, timeoutMs = 30 * 60_000): Promise<ExecResult> {
+    // sshd allows MaxSessions (10) sessions per connection and frees one a moment after its command ended:
+    // a burst of short commands can find no free session. That refusal is retried; nothing ran yet.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.execOnce(target, command, stdin, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof Error) || !/Channel open failure/i.test(err.message) || attempt >= CHANNEL_RETRIES) throw err;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
+  private async execOnce(target: SshTarget, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
     const client = await this.connect(target);
     return new Promise<ExecResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.forget(target);
+        reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: no answer after ${timeoutMs / 1000} s`));
+      }, timeoutMs);
       client.exec(command, (err, stream) => {
-        if (err) return reject(err);
+        if (err) {
+          clearTimeout(timer);
+          return reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: ${err.message}`));
+        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code = -1;
@@ -48,12 +75,21 @@ export class SshPool {
         stream.on("exit", (c: number | null, signal?: string) => {
           code = c ?? (signal ? 128 : -1);
         });
-        stream.on("close", () =>
-          resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errOut).toString("utf8") }),
-        );
+        stream.on("close", () => {
+          clearTimeout(timer);
+          resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errOut).toString("utf8") });
+        });
         stream.end(stdin ?? "");
       });
     });
+  }
+
+  /** Drops a connection (it is closed): the next command opens a new one. */
+  forget(target: SshTarget): void {
+    const key = poolKey(target);
+    const pending = this.clients.get(key);
+    this.clients.delete(key);
+    void pending?.then((client) => client.end()).catch(() => undefined);
   }
 
   close(): void {
@@ -62,16 +98,24 @@ export class SshPool {
   }
 
   private connect(target: SshTarget): Promise<Client> {
-    const key = `${target.user}@${target.host}:${target.port}`;
+    const key = poolKey(target);
     let pending = this.clients.get(key);
     if (!pending) {
-      pending = openClient(target);
-      // A failed connection is not cached: the next command tries again.
-      pending.catch(() => this.clients.delete(key));
+      const opened = openClient(target);
+      pending = opened;
+      // A failed or closed connection is not kept: the next command opens a new one.
+      opened.then(
+        (client) => client.on("close", () => this.clients.get(key) === opened && this.clients.delete(key)),
+        () => this.clients.get(key) === opened && this.clients.delete(key),
+      );
       this.clients.set(key, pending);
     }
     return pending;
   }
+}
+
+function poolKey(target: SshTarget): string {
+  return `${target.user}@${target.host}:${target.port}`;
 }
 
 function openClient(target: SshTarget): Promise<Client> {

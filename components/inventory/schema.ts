@@ -130,6 +130,10 @@ export const cephSchema = z.strictObject({
   osdMemoryTarget: size.prefault("4GiB"),
   /** Health warnings the gates accept besides HEALTH_OK (check names such as `MON_DISK_LOW`). */
   acceptedHealthWarnings: z.array(z.string()).default([]),
+  /** Extra `[global]` settings of ceph.conf (`mon_data_avail_warn: 5`). Defaults to none. */
+  settings: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "a Ceph setting is written in snake_case, such as mon_data_avail_warn" }), z.union([z.string(), z.number()]))
+    .default({}),
   pools: z.array(poolSchema).default([]),
   cephfs: z
     .strictObject({

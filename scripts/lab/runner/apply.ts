@@ -70,8 +70,8 @@ export async function labApply(opts: ApplyOptions): Promise<ApplySummary> {
       const { runProgram } = await import("../../../components/program");
       runProgram();
       // Waits until every registration (and so every command) has finished, including resources
-      // registered from inside `apply` callbacks.
-      await pulumi.runtime.disconnect();
+      // registered from inside `apply` callbacks; after a failure, until nothing runs any more.
+      await Promise.race([pulumi.runtime.disconnect(), engine.stoppedAfterFailure()]);
     } finally {
       process.chdir(cwd);
     }

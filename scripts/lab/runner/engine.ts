@@ -69,6 +69,9 @@ export class LabEngine implements pulumi.runtime.Mocks {
   readonly failures: Error[] = [];
   readonly counts: Record<Step | "delete", number> = { create: 0, same: 0, update: 0, replace: 0, delete: 0 };
   private readonly slots = new Map<string, Promise<void>[]>();
+  private inFlight = 0;
+  private settle: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -80,6 +83,9 @@ export class LabEngine implements pulumi.runtime.Mocks {
     const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
     if (!args.custom) return { id: `${args.name}_id`, state: inputs };
     this.seen.add(resourceKey(args.type, args.name));
+    // As `pulumi up` does after an error: what runs finishes, nothing new starts.
+    if (this.failures.length > 0) throw new Error(`${args.name}: not applied, the apply stopped after an error`);
+    this.inFlight++;
     try {
       switch (args.type) {
         case COMMAND_TYPE:
@@ -93,9 +99,21 @@ export class LabEngine implements pulumi.runtime.Mocks {
       }
     } catch (err) {
       const failure = err instanceof CommandFailure ? err : new Error(`${args.name}: ${err instanceof Error ? err.message : String(err)}`);
-      this.failures.push(failure);
+      // A copy: the SDK rewrites the message of the error it is handed ("Resource monitor is terminating").
+      this.failures.push(new Error(failure.message));
       throw failure;
+    } finally {
+      this.inFlight--;
+      if (this.failures.length > 0 && this.inFlight === 0) this.settle();
     }
+  }
+
+  /**
+   * Resolves once an apply that failed has nothing running any more. The mock runtime never finishes the
+   * program after a resource failed (its dependents wait forever), so the runner waits for this instead.
+   */
+  stoppedAfterFailure(): Promise<void> {
+    return this.stopped;
   }
 
   /** Runs the delete command of every resource of the last apply that the program no longer declares. */

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes this host's Ceph monitor: creates its store once from the cluster's initial monmap (every mon of the
+# inventory, same fsid) and the mon keyring, then makes sure ceph-mon@NAME is enabled and running. An
+# existing store is never re-created.
+#
+# Usage: mon.sh NAME FSID MON...      MON: NAME=IP for every monitor of the cluster (this one included)
+# Needs /etc/ceph/ceph.conf and /etc/ceph/ceph.mon.keyring (both written by the stack beforehand).
+set -euo pipefail
+
+(($# >= 3)) || { echo "usage: mon.sh NAME FSID NAME=IP..." >&2; exit 2; }
+name=$1 fsid=$2
+shift 2
+KEYRING=/etc/ceph/ceph.mon.keyring
+store=/var/lib/ceph/mon/ceph-$name
+
+[[ -f "$KEYRING" ]] || { echo "mon.sh: $KEYRING is missing" >&2; exit 1; }
+if [[ -f "$store/done" ]]; then
+  echo "unchanged: the store of mon.$name exists"
+else
+  monmap=$(mktemp)
+  trap 'rm -f "$monmap"' EXIT
+  args=()
+  for mon in "$@"; do
+    [[ "$mon" =~ ^([a-z][a-z0-9-]*)=([0-9.]+)$ ]] || { echo "mon.sh: '$mon' is not NAME=IP" >&2; exit 2; }
+    args+=(--addv "${BASH_REMATCH[1]}" "[v2:${BASH_REMATCH[2]}:3300,v1:${BASH_REMATCH[2]}:6789]")
+  done
+  monmaptool --create --clobber --fsid "$fsid" "${args[@]}" "$monmap" >/dev/null
+  chown ceph:ceph "$monmap"
+  rm -rf "$store" # an unfinished store (no done marker) of an earlier, interrupted run
+  install -d -o ceph -g ceph -m 0750 "$store"
+  runuser -u ceph -- ceph-mon --mkfs -i "$name" --monmap "$monmap" --keyring "$KEYRING"
+  touch "$store/done"
+  chown ceph:ceph "$store/done"
+  echo "changed: created the store of mon.$name"
+fi
+if ! systemctl is-enabled --quiet "ceph-mon@$name"; then
+  systemctl enable --quiet "ceph-mon@$name"
+  echo "enabled ceph-mon@$name"
+fi
+if ! systemctl is-active --quiet "ceph-mon@$name"; then
+  systemctl start "ceph-mon@$name"
+  echo "started ceph-mon@$name"
+fi
