@@ -200,7 +200,10 @@ export class CephCluster extends pulumi.ComponentResource {
       const base = this.ready(h);
       const key = this.secretFile(host, `ceph.client.${CEPHFS_CLIENT}.keyring`, `/etc/ceph/ceph.client.${CEPHFS_CLIENT}.keyring`, clientKeyring, "root:root", base);
       const unitFile = host.writeFile(unit, { path: `/etc/systemd/system/${unit}`, content: unitText, mode: "0644", owner: "root:root" }, { dependsOn: base });
-      mounts.set(h.name, host.runScript("cephfs-mount", { script: "ceph/cephfs-mount.sh", args: [unit, fsSpec.mountPoint] }, { dependsOn: [key, unitFile.resource, ...after] }));
+      mounts.set(
+        h.name,
+        host.runScript("cephfs-mount", { script: "ceph/cephfs-mount.sh", args: [unit, fsSpec.mountPoint], rerunOn: [unitFile.contentHash] }, { dependsOn: [key, unitFile.resource, ...after] }),
+      );
     }
     const first = this.layout.cephfsClients[0];
     const firstMount = first !== undefined ? mounts.get(first.name) : undefined;

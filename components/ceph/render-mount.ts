@@ -51,8 +51,13 @@ export function renderMountUnit(layout: CephLayout): string {
     "# Written by ie-infra: CephFS at the inventory's mount point.",
     "[Unit]",
     `Description=CephFS ${fs.name} at ${fs.mountPoint}`,
-    "After=network-online.target",
+    // A network mount, said explicitly: systemd does not know fuse.ceph, and would order the unit before
+    // local-fs.target, which comes before the network: a dependency cycle that hangs the boot.
+    "DefaultDependencies=no",
     "Wants=network-online.target",
+    "After=network-online.target remote-fs-pre.target",
+    "Before=remote-fs.target umount.target",
+    "Conflicts=umount.target",
     "",
     "[Mount]",
     `What=${what}`,

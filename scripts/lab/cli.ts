@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatTable, mib, summariseRemoved } from "./format";
-import { labCheck, labDown, labHosts, labKnownHostsPath, labSshArgs, labSshKeyPath, labStatePath, labStatus, labUp, projectRoot } from "./lab";
+import { labCheck, labDown, labHosts, labRestart, labKnownHostsPath, labSshArgs, labSshKeyPath, labStatePath, labStatus, labUp, projectRoot } from "./lab";
 import { labApply } from "./runner/apply";
 import type { LabStatus } from "./status";
 
@@ -140,6 +140,18 @@ const ssh: Verb = {
   },
 };
 
+const restart: Verb = {
+  summary: "halt one host and boot it again from the same root file system (a reboot rehearsal)",
+  help: "usage: lab restart HOST\n\nA clean halt (the host's systemd shuts down), then a boot of the same root file system: what the\nstack set up must come back by itself (mounts, daemons). Nothing of the host is removed.",
+  async run(args) {
+    if (args.length !== 1 || args[0] === "--help" || args[0] === "-h") return help(restart, args.length === 1 ? 0 : 2);
+    requireRoot("restart");
+    const r = await labRestart(args[0]);
+    say(`${r.host}: ${r.halt}, booted again (pid ${r.pid}), sshd answered after ${r.bootSeconds.toFixed(1)} s`);
+    return 0;
+  },
+};
+
 const check: Verb = {
   summary: "health check: hosts up, systemd running (or degraded), sshd answering, clocks in sync",
   help: "usage: lab check [--json]\n\nExits 1 when a host is down or unhealthy; failed units of a degraded host are listed.",
@@ -216,7 +228,7 @@ const all: Verb = {
   },
 };
 
-export const VERBS: Readonly<Record<string, Verb>> = { all, up, apply, check, status, ssh, down };
+export const VERBS: Readonly<Record<string, Verb>> = { all, up, apply, check, status, ssh, restart, down };
 
 function help(verb: Verb, exitCode = 0): number {
   (exitCode === 0 ? process.stdout : process.stderr).write(`${verb.help}\n`);

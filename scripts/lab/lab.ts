@@ -13,6 +13,7 @@ import { withLabLock } from "./lock";
 import { hostKeyPath, labStatePath } from "./paths";
 import { forgetHosts } from "./runner/state";
 import { LAB_BRIDGE, LabPlanError, loadLabPlan, type LabGpus } from "./plan";
+import { restartHost, type RestartResult } from "./restart";
 import { statusOf, type LabStatus } from "./status";
 import { bringUp, type LabUpOptions, type LabUpResult } from "./up";
 
@@ -69,6 +70,12 @@ export function labDown(options: LabDownOptions = {}): Promise<LabDownResult> {
     forgetHosts(labStatePath());
     return result;
   });
+}
+
+/** Halt one host and boot it again from the same root file system (a reboot rehearsal). */
+export function labRestart(name: string): Promise<RestartResult> {
+  const plan = loadLabPlan();
+  return withLabLock(`restart ${name}`, () => restartHost(plan, name));
 }
 
 /** Hosts running or not, and every trace of a lab on this machine. */

@@ -121,3 +121,10 @@ export function drift(...args: string[]): Run {
   const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/drift.ts", "lab", ...args], { cwd: projectRoot, encoding: "utf8", timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
+
+/** `npm run lab -- restart HOST`: a clean halt and a boot of the same root file system. Returns its output. */
+export function restartLabHost(host: string): string {
+  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", "restart", host], { cwd: projectRoot, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`lab restart ${host} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout.trim();
+}

@@ -12,6 +12,9 @@ export const TEST_TOOLS: Readonly<Record<string, string>> = {
   slurmd: "slurmd",
   // a real sshd on loopback for the ManagedFile provider's tests (started by the test, never as a service)
   sshd: "openssh-server",
+  // Ceph's own parsers for the rendered ceph.conf and keyrings
+  "ceph-conf": "ceph-common",
+  "ceph-authtool": "ceph-common",
 };
 
 function missingPackages(): string[] {
