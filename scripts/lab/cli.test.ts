@@ -16,7 +16,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("lab CLI", () => {
   it("dispatches the verbs of its table, apply included", () => {
-    expect(Object.keys(VERBS).sort()).toEqual(["all", "apply", "check", "down", "ssh", "status", "up"]);
+    expect(Object.keys(VERBS).sort()).toEqual(["all", "apply", "check", "down", "restart", "ssh", "status", "up"]);
     for (const verb of Object.keys(VERBS)) expect(overview()).toContain(`  ${verb} `);
   });
 

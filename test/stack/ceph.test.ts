@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EducationSystem } from "../../components/system";
 import { scriptCallOf } from "../support/commands";
-import { COMMAND, MANAGED_FILE, RANDOM_BYTES, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
+import { COMMAND, MANAGED_FILE, RANDOM_BYTES, plainStrings, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
 
 let stack: MockStack;
 let system: EducationSystem;
@@ -97,15 +97,8 @@ describe("Ceph secrets", () => {
 
   it("never puts a Ceph key in a command line or a non-secret input", async () => {
     const values = await Promise.all(keys().map((k) => new Promise<string>((resolve) => k.apply(resolve))));
-    const plain = (value: unknown): string[] => {
-      if (pulumi.runtime.isRpcSecret(value)) return [];
-      if (typeof value === "string") return [value];
-      if (Array.isArray(value)) return value.flatMap(plain);
-      if (value !== null && typeof value === "object") return Object.values(value).flatMap(plain);
-      return [];
-    };
     for (const r of stack.resources) {
-      const texts = [...plain(r.inputs), ...["create", "update", "delete"].map((f) => String(unwrapSecrets(r.inputs[f]) ?? ""))];
+      const texts = [...plainStrings(r.inputs), ...["create", "update", "delete"].map((f) => String(unwrapSecrets(r.inputs[f]) ?? ""))];
       for (const key of values) for (const t of texts) expect(t.includes(key), r.name).toBe(false);
     }
   });

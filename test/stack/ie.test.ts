@@ -16,6 +16,7 @@ import {
   FAKE_SSH_PRIVATE_KEY,
   MANAGED_FILE,
   RANDOM_BYTES,
+  plainStrings,
   setUpMockStack,
   unwrapSecrets,
   type MockStack,
@@ -236,15 +237,6 @@ describe("restart or reconfigure", () => {
 });
 
 describe("secrets", () => {
-  /** Every string of a value that is not inside a secret wrapper. */
-  const plainStrings = (value: unknown): string[] => {
-    if (pulumi.runtime.isRpcSecret(value)) return [];
-    if (typeof value === "string") return [value];
-    if (Array.isArray(value)) return value.flatMap(plainStrings);
-    if (value !== null && typeof value === "object") return Object.values(value).flatMap(plainStrings);
-    return [];
-  };
-
   it("keeps the munge key and the SSH key secret as Outputs", async () => {
     expect(system.mungeKey).toBeDefined();
     expect(await pulumi.isSecret(system.mungeKey as pulumi.Output<string>)).toBe(true);

@@ -210,3 +210,12 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
+
+/** Every string of a value that is not inside a secret wrapper: what a state file would show in plain text. */
+export function plainStrings(value: unknown): string[] {
+  if (pulumi.runtime.isRpcSecret(value)) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(plainStrings);
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(plainStrings);
+  return [];
+}
