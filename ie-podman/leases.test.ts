@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { EMPTY_LEDGER, ExhaustedError, freeAddress, freeGpus, withLease, withoutContainers, type Ledger, type Lease } from "./leases";
+
+const lease = (container: string, ip?: string, gpus: number[] = []): Lease => ({ container, uid: 2001, ip, gpus, since: "2026-12-01T00:00:00Z" });
+
+/** Hands out `n` addresses one after another, as n ie-podman runs would. */
+function handOut(pool: string, n: number): { ledger: Ledger; addresses: string[] } {
+  let ledger = EMPTY_LEDGER;
+  const addresses: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ip = freeAddress(ledger, pool);
+    addresses.push(ip);
+    ledger = withLease(ledger, lease(`c${i}`, ip));
+  }
+  return { ledger, addresses };
+}
+
+describe("freeAddress", () => {
+  it("skips the network, gateway and broadcast addresses", () => {
+    expect(freeAddress(EMPTY_LEDGER, "10.89.60.0/22")).toBe("10.89.60.2");
+    const { addresses } = handOut("10.89.60.0/30", 1);
+    expect(addresses).toEqual(["10.89.60.2"]);
+    expect(() => handOut("10.89.60.0/30", 2)).toThrow(ExhaustedError);
+  });
+
+  it("hands out more than 254 distinct addresses from a pool larger than /24", () => {
+    const { addresses } = handOut("10.89.60.0/22", 1021);
+    expect(new Set(addresses).size).toBe(1021);
+    expect(addresses).toContain("10.89.61.0");
+    expect(addresses).toContain("10.89.63.254");
+    expect(addresses).not.toContain("10.89.63.255");
+    expect(addresses).not.toContain("10.89.60.1");
+  });
+
+  it("says the pool is exhausted instead of reusing an address", () => {
+    const { ledger } = handOut("10.89.60.0/29", 5);
+    expect(() => freeAddress(ledger, "10.89.60.0/29")).toThrow(/every address of 10\.89\.60\.0\/29 is taken \(5 containers/);
+  });
+
+  it("reuses an address once its container is gone", () => {
+    const { ledger } = handOut("10.89.60.0/29", 5);
+    expect(freeAddress(withoutContainers(ledger, new Set(["c2"])), "10.89.60.0/29")).toBe("10.89.60.4");
+  });
+});
+
+describe("freeGpus", () => {
+  it("assigns free GPUs exclusively, lowest first", () => {
+    const ledger = withLease(EMPTY_LEDGER, lease("a", undefined, [0]));
+    expect(freeGpus(ledger, 2, 1)).toEqual([1]);
+    expect(() => freeGpus(withLease(ledger, lease("b", undefined, [1])), 2, 1)).toThrow(/1 GPU asked for, 0 of 2 free/);
+  });
+
+  it("refuses two leases for one container", () => {
+    expect(() => withLease(withLease(EMPTY_LEDGER, lease("a")), lease("a"))).toThrow(/already holds a lease/);
+  });
+});

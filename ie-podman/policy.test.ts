@@ -1,0 +1,140 @@
+/**
+ * ie-podman's run policy as a table: every option that would reach the host is refused with a message that
+ * names it, the allowed ones are checked and passed on, and paths are judged after their symlinks are
+ * resolved (a real directory tree with symlinks out of the home).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { OWNER_LABEL, PolicyError, parseRun, podmanRunArgs, type Caller, type PolicyContext } from "./policy";
+
+const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ie-podman-policy-")));
+const home = path.join(root, "home", "alice");
+fs.mkdirSync(path.join(home, "data"), { recursive: true });
+fs.mkdirSync(path.join(root, "home", "bob"), { recursive: true });
+fs.symlinkSync("/etc", path.join(home, "etc-link"));
+fs.symlinkSync(path.join(root, "home", "bob"), path.join(home, "bob-link"));
+fs.symlinkSync(path.join(home, "data"), path.join(home, "data-link"));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const caller: Caller = { uid: 2001, gid: 2001, user: "alice", home };
+const ctx: PolicyContext = { caller, realpath: (p) => fs.realpathSync(p) };
+const run = (...argv: string[]) => parseRun([...argv, "img"], ctx);
+
+function refusal(argv: string[]): PolicyError {
+  try {
+    parseRun([...argv, "img"], ctx);
+  } catch (err) {
+    if (err instanceof PolicyError) return err;
+    throw err;
+  }
+  throw new Error(`${argv.join(" ")} was allowed`);
+}
+
+describe("refused options, each named in the message", () => {
+  it.each<[string[], string, RegExp]>([
+    [["--privileged"], "--privileged", /every capability/],
+    [["--cap-add=SYS_ADMIN"], "--cap-add", /capabilities/],
+    [["--cap-add", "NET_ADMIN"], "--cap-add", /capabilities/],
+    [["--device", "/dev/sda"], "--device", /--gpu/],
+    [["--device=/dev/nvidia1"], "--device", /--gpu/],
+    [["--volume", "/etc:/x"], "--volume", /outside your home/],
+    [["-v", "/:/host"], "-v", /outside your home/],
+    [["-v", `${root}/home/bob:/b`], "-v", /outside your home/],
+    [["-v", `${home}/etc-link:/x`], "-v", /\(which is \/etc\) is outside your home/],
+    [["-v", `${home}/bob-link:/x`], "-v", /which is .*home\/bob\) is outside your home/],
+    [["-v", `${home}/../bob:/x`], "-v", /outside your home/],
+    [["-v", "data:/x"], "-v", /not an absolute host path/],
+    [["-v", `${home}/data:/x:O`], "-v", /mount option 'O'/],
+    [["--mount", "type=bind,src=/etc,dst=/x"], "--mount", /outside your home/],
+    [["--mount", `type=bind,src=${home}/etc-link,dst=/x`], "--mount", /outside your home/],
+    [["--mount", "type=volume,src=v,dst=/x"], "--mount", /mount type 'volume'/],
+    [["--mount", `type=bind,src=${home}/data,dst=/x,bind-propagation=shared`], "--mount", /'bind-propagation'/],
+    [["--network=host"], "--network", /--ip/],
+    [["--net", "host"], "--net", /--ip/],
+    [["--pid=host"], "--pid", /host namespaces/],
+    [["--ipc", "host"], "--ipc", /host namespaces/],
+    [["--uts=host"], "--uts", /host namespaces/],
+    [["--userns=host"], "--userns", /host namespaces/],
+    [["--cgroupns=host"], "--cgroupns", /host namespaces/],
+    [["--security-opt", "seccomp=unconfined"], "--security-opt", /confinement/],
+    [["--sysctl", "net.ipv4.ip_forward=1"], "--sysctl", /kernel settings/],
+    [["--group-add", "0"], "--group-add", /groups/],
+    [["--user", "0"], "--user", /as the caller/],
+    [["-u", "root"], "-u", /allow-list/],
+    [["--pod", "p"], "--pod", /pods/],
+    [["--volumes-from", "other"], "--volumes-from", /other containers/],
+    [["--env-host"], "--env-host", /root\) environment/],
+    [["--env-file", "/etc/shadow"], "--env-file", /read by root/],
+    [["--uidmap", "0:0:1"], "--uidmap", /user namespace maps/],
+    [["--gidmap=0:0:1"], "--gidmap", /user namespace maps/],
+    [["--label", `${OWNER_LABEL}=2002`], "--label", /marks the owner/],
+    [["--cgroup-parent", "/"], "--cgroup-parent", /cgroup/],
+    [["-e", "CUDA_VISIBLE_DEVICES=1"], "-e", /GPU variables/],
+    [["-p", "80:80"], "-p", /host port 80/],
+    [["-p", "0.0.0.0:8080:80"], "-p", /not \[127.0.0.1:\]HOST_PORT/],
+    [["--frobnicate"], "--frobnicate", /allow-list/],
+    [["-x"], "-x", /allow-list/],
+    [["--ip=10.0.0.5"], "--ip=10.0.0.5", /from the pool/],
+    [["--gpu=0"], "--gpu=0", /number of GPUs/],
+  ])("%j is refused", (argv, option, reason) => {
+    const err = refusal(argv);
+    expect(err.option).toBe(option);
+    expect(err.message).toMatch(reason);
+    expect(err.message.startsWith(`${option}: `)).toBe(true);
+  });
+
+  it("refuses a missing image", () => {
+    expect(() => parseRun(["--rm"], ctx)).toThrow(/IMAGE: missing/);
+  });
+});
+
+describe("allowed options", () => {
+  it.each<[string[], string[]]>([
+    [["--rm"], ["--rm"]],
+    [["-it"], ["--interactive", "--tty"]],
+    [["-d"], ["--detach"]],
+    [["-e", "A=1"], ["--env=A=1"]],
+    [["--env=B=two words"], ["--env=B=two words"]],
+    [["-eC=3"], ["--env=C=3"]],
+    [["-v", `${home}/data:/data`], [`--volume=${home}/data:/data`]],
+    [["-v", `${home}/data-link:/data:ro`], [`--volume=${home}/data:/data:ro`]],
+    [["-v", `${home}:/home/alice`], [`--volume=${home}:/home/alice`]],
+    [["--mount", `type=bind,src=${home}/data,dst=/d,ro`], [`--mount=type=bind,source=${home}/data,destination=/d,ro`]],
+    [["--mount=type=tmpfs,dst=/scratch"], ["--mount=type=tmpfs,destination=/scratch"]],
+    [["-p", "8080:80"], ["--publish=8080:80"]],
+    [["-p", "127.0.0.1:8888:8888/tcp"], ["--publish=127.0.0.1:8888:8888/tcp"]],
+    [["-w", "/work"], ["--workdir=/work"]],
+    [["--name", "train-1"], ["--name=train-1"]],
+    [["-m", "4g", "--cpus", "2.5", "--shm-size=1g"], ["--memory=4g", "--cpus=2.5", "--shm-size=1g"]],
+  ])("%j becomes %j", (argv, options) => {
+    expect(run(...argv).options).toEqual(options);
+  });
+
+  it("takes --ip and --gpu[=N] for itself, and stops options at the image", () => {
+    const r = parseRun(["--ip", "--gpu=2", "--rm", "pytorch", "python", "--privileged"], ctx);
+    expect(r).toMatchObject({ ip: true, gpus: 2, options: ["--rm"], image: "pytorch", command: ["python", "--privileged"] });
+    expect(parseRun(["--gpu", "img"], ctx).gpus).toBe(1);
+  });
+});
+
+describe("podmanRunArgs: ie-podman's confinement comes first and is not the user's to change", () => {
+  const request = parseRun(["--ip", "--gpu", "-e", "A=1", "img", "nvidia-smi"], ctx);
+  const args = podmanRunArgs(request, caller, { network: "ie-pool", ip: "10.89.60.7", gpus: [1], devicePrefix: "/dev/nvidia" });
+
+  it("labels the owner, runs as the caller with no capabilities and no new privileges", () => {
+    expect(args.slice(0, 6)).toEqual(["run", `--label=${OWNER_LABEL}=2001`, "--user=2001:2001", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--network=ie-pool"]);
+  });
+
+  it("gives the assigned address and only the assigned GPU, named as the container's GPU 0", () => {
+    expect(args).toContain("--ip=10.89.60.7");
+    expect(args.filter((a) => a.startsWith("--device="))).toEqual(["--device=/dev/nvidia1"]);
+    expect(args).toContain("--env=CUDA_VISIBLE_DEVICES=0");
+    expect(args).toContain("--env=NVIDIA_VISIBLE_DEVICES=1");
+  });
+
+  it("ends with the user's options, then -- and the image with its command", () => {
+    expect(args.slice(-4)).toEqual(["--env=A=1", "--", "img", "nvidia-smi"]);
+  });
+});
