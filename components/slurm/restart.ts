@@ -194,7 +194,7 @@ export function classifySlurmConfChange(before: string, after: string): RestartD
 }
 
 /**
- * cgroup.conf: any change restarts slurmd everywhere. The cgroup plugin reads the file when slurmd starts
+ * cgroup.conf: every change restarts slurmd everywhere. The cgroup plugin reads the file when slurmd starts
  * (CgroupPlugin selects the plugin itself); reconfigure does not re-apply confinement settings.
  */
 export function classifyCgroupConfChange(before: string, after: string): RestartDecision {
