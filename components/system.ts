@@ -1,11 +1,14 @@
 /**
  * The department's whole computing system as one component: a Host per server, then the subsystems the
- * inventory declares (Ceph and Slurm today; VM rental and containers join here). It only wires components
+ * inventory declares (Ceph, Slurm, containers; VM rental joins here). It only wires components
  * together; what each builds lives in its own folder.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ieProgramBundle } from "../ie-podman/bundle";
 import { CephCluster } from "./ceph/cephCluster";
+import { ContainerHost } from "./containers/containerHost";
+import { POOL_NETWORK, containerHosts } from "./containers/render";
 import { cephLayout } from "./ceph/render";
 import { Host, type SshCredentials } from "./host/host";
 import type { Inventory, Role } from "./inventory/model";
@@ -46,11 +49,20 @@ export interface CephSummary {
   readonly cephfs?: { readonly name: string; readonly mountPoint: string; readonly clients: readonly string[] };
 }
 
+export interface ContainersSummary {
+  readonly hosts: readonly string[];
+  /** The address pool of `ie-podman run --ip` and the Podman network that carries it. */
+  readonly pool: string;
+  readonly network: string;
+  readonly reapAfterSeconds: number;
+}
+
 /** What the stack reports (`pulumi stack output`): plain data, no secrets. */
 export interface SystemOutputs {
   readonly hosts: Readonly<Record<string, HostSummary>>;
   readonly ceph?: CephSummary;
   readonly slurm?: SlurmSummary;
+  readonly containers?: ContainersSummary;
 }
 
 /** Bytes of the munge key: munge's maximum, the more the better for an HMAC key. */
@@ -63,6 +75,8 @@ export class EducationSystem extends pulumi.ComponentResource {
   public readonly mungeKey?: pulumi.Output<string>;
   public readonly ceph?: CephCluster;
   public readonly slurm?: SlurmCluster;
+  /** Container hosts by host name. */
+  public readonly containerHosts: ReadonlyMap<string, ContainerHost>;
   public readonly outputs: SystemOutputs;
 
   constructor(name: string, args: EducationSystemArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -110,10 +124,25 @@ export class EducationSystem extends pulumi.ComponentResource {
       };
     }
 
+    const containerHostMap = new Map<string, ContainerHost>();
+    let containers: ContainersSummary | undefined;
+    if (inventory.containers !== undefined) {
+      const layouts = containerHosts(inventory);
+      const program = layouts.length > 0 ? ieProgramBundle() : "";
+      for (const layout of layouts) {
+        const host = hosts.get(layout.host.name);
+        if (host === undefined) throw new Error(`container host ${layout.host.name} is not in the inventory's hosts`);
+        containerHostMap.set(layout.host.name, new ContainerHost(`${layout.host.name}-containers`, { host, layout, program }, { parent: this }));
+      }
+      containers = { hosts: layouts.map((l) => l.host.name), pool: inventory.containers.ipPool, network: POOL_NETWORK, reapAfterSeconds: inventory.containers.reapAfter };
+    }
+    this.containerHosts = containerHostMap;
+
     this.outputs = {
       hosts: Object.fromEntries(inventory.hosts.map((h) => [h.name, { address: h.address, roles: h.roles }])),
       ...(ceph !== undefined ? { ceph } : {}),
       ...(slurm !== undefined ? { slurm } : {}),
+      ...(containers !== undefined ? { containers } : {}),
     };
     this.registerOutputs({});
   }

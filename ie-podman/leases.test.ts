@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_LEDGER, ExhaustedError, freeAddress, freeGpus, withLease, withoutContainers, type Ledger, type Lease } from "./leases";
+import { EMPTY_LEDGER, ExhaustedError, freeAddress, freeGpus, leasesToReap, reconcile, withLease, withoutContainers, type Ledger, type Lease } from "./leases";
 
 const lease = (container: string, ip?: string, gpus: number[] = []): Lease => ({ container, uid: 2001, ip, gpus, since: "2026-12-01T00:00:00Z" });
 
@@ -50,7 +50,50 @@ describe("freeGpus", () => {
     expect(() => freeGpus(withLease(ledger, lease("b", undefined, [1])), 2, 1)).toThrow(/1 GPU asked for, 0 of 2 free/);
   });
 
+  it("says a host without GPUs has none to give", () => {
+    expect(() => freeGpus(EMPTY_LEDGER, 0, 1)).toThrow(/this host has no GPUs/);
+  });
+
   it("refuses two leases for one container", () => {
     expect(() => withLease(withLease(EMPTY_LEDGER, lease("a")), lease("a"))).toThrow(/already holds a lease/);
+  });
+});
+
+const NOW = 1_800_000_000;
+const DAY = 86400;
+
+describe("reconcile: the ledger follows what Podman has", () => {
+  const ledger: Ledger = {
+    version: 1,
+    leases: [lease("running", "10.89.60.2"), lease("exited", "10.89.60.3"), lease("gone", "10.89.60.4", [0]), { ...lease("again"), stoppedAt: NOW - DAY }, { ...lease("edited"), stoppedAt: NOW - 8 * DAY }],
+  };
+  const podman = [
+    { Id: "running", State: "running" },
+    { Id: "exited", State: "exited", ExitedAt: NOW - 3600 },
+    { Id: "again", State: "running" },
+    { Id: "edited", State: "exited", ExitedAt: NOW - 60 },
+    { Id: "created", State: "created" },
+  ];
+  const after = reconcile(ledger, podman, NOW);
+  const byId = new Map(after.leases.map((l) => [l.container, l]));
+
+  it("drops the leases of containers that are gone, freeing their address and GPU", () => {
+    expect(byId.has("gone")).toBe(false);
+    expect(freeGpus(after, 1, 1)).toEqual([0]);
+  });
+
+  it("records Podman's exit time for a newly stopped container and clears it for a running one", () => {
+    expect(byId.get("exited")?.stoppedAt).toBe(NOW - 3600);
+    expect(byId.get("running")?.stoppedAt).toBeUndefined();
+    expect(byId.get("again")?.stoppedAt).toBeUndefined();
+  });
+
+  it("keeps a recorded stop time while the container stays stopped", () => {
+    expect(byId.get("edited")?.stoppedAt).toBe(NOW - 8 * DAY);
+  });
+
+  it("reaps only what has been stopped longer than the limit", () => {
+    expect(leasesToReap(after, NOW, 7 * DAY).map((l) => l.container)).toEqual(["edited"]);
+    expect(leasesToReap(after, NOW, 1800).map((l) => l.container)).toEqual(["exited", "edited"]);
   });
 });

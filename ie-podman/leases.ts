@@ -4,7 +4,7 @@
  * works (a /22 has 1021 addresses for containers): the network address, the broadcast address and the
  * gateway (the pool's first host address, which Podman's bridge takes) are never handed out.
  */
-import { addressAt, firstHostAddress, parseNetwork } from "../components/inventory/net";
+import { addressToNumber, firstHostAddress, numberToAddress, parseNetwork } from "../components/inventory/net";
 
 export interface Lease {
   /** The container's id (Podman's). */
@@ -15,6 +15,11 @@ export interface Lease {
   readonly gpus: readonly number[];
   /** When the lease was taken (ISO 8601). */
   readonly since: string;
+  /**
+   * Since when (unix seconds) the container has been stopped, as ie-podman first saw it stopped; absent
+   * while it runs. The reaper judges by this time (an admin may edit it in the ledger).
+   */
+  readonly stoppedAt?: number;
 }
 
 export interface Ledger {
@@ -30,17 +35,17 @@ export class ExhaustedError extends Error {}
 /** The lowest free address of the pool. */
 export function freeAddress(ledger: Ledger, poolCidr: string): string {
   const pool = parseNetwork(poolCidr);
-  const gateway = firstHostAddress(poolCidr);
-  const taken = new Set(ledger.leases.flatMap((l) => (l.ip !== undefined ? [l.ip] : [])));
-  for (let offset = 1; offset < pool.size - 1; offset++) {
-    const address = addressAt(poolCidr, offset);
-    if (address !== gateway && !taken.has(address)) return address;
+  const gateway = addressToNumber(firstHostAddress(poolCidr));
+  const taken = new Set(ledger.leases.flatMap((l) => (l.ip !== undefined ? [addressToNumber(l.ip)] : [])));
+  for (let n = pool.first + 1; n < pool.last; n++) {
+    if (n !== gateway && !taken.has(n)) return numberToAddress(n);
   }
   throw new ExhaustedError(`every address of ${poolCidr} is taken (${taken.size} containers hold one): remove stopped containers with ie-podman rm`);
 }
 
 /** `count` free GPUs of the host's `total`, lowest first. */
 export function freeGpus(ledger: Ledger, total: number, count: number): number[] {
+  if (total === 0) throw new ExhaustedError("this host has no GPUs: run GPU containers on a GPU host");
   const taken = new Set(ledger.leases.flatMap((l) => l.gpus));
   const free = Array.from({ length: total }, (_, i) => i).filter((g) => !taken.has(g));
   if (free.length < count) {
@@ -58,4 +63,42 @@ export function withLease(ledger: Ledger, lease: Lease): Ledger {
 /** The ledger without the leases of containers that no longer exist (removed by ie-podman or anyone). */
 export function withoutContainers(ledger: Ledger, gone: ReadonlySet<string>): Ledger {
   return { ...ledger, leases: ledger.leases.filter((l) => !gone.has(l.container)) };
+}
+
+/** The states in which a container is not stopped. */
+const LIVE_STATES = new Set(["running", "paused", "stopping"]);
+
+/** What the ledger needs of a container Podman reports. */
+export interface ContainerState {
+  readonly Id: string;
+  readonly State: string;
+  /** Unix seconds; 0 or absent while it never exited. */
+  readonly ExitedAt?: number;
+}
+
+/**
+ * The ledger brought up to date with the containers Podman has: leases of vanished containers dropped,
+ * a stop time recorded for each newly seen stopped container (Podman's exit time when it has one, else
+ * `now`), and cleared for each one running again. A recorded stop time is kept while the container stays
+ * stopped.
+ */
+export function reconcile(ledger: Ledger, containers: readonly ContainerState[], now: number): Ledger {
+  const byId = new Map(containers.map((c) => [c.Id, c]));
+  const leases: Lease[] = [];
+  for (const lease of ledger.leases) {
+    const c = byId.get(lease.container);
+    if (c === undefined) continue;
+    if (LIVE_STATES.has(c.State)) {
+      const { stoppedAt: _, ...running } = lease;
+      leases.push(running);
+    } else {
+      leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: c.ExitedAt ? c.ExitedAt : now });
+    }
+  }
+  return { ...ledger, leases };
+}
+
+/** Leases whose containers have been stopped longer than `maxSeconds` at `now`: what the reaper removes. */
+export function leasesToReap(ledger: Ledger, now: number, maxSeconds: number): Lease[] {
+  return ledger.leases.filter((l) => l.stoppedAt !== undefined && now - l.stoppedAt > maxSeconds);
 }

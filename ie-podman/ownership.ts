@@ -41,17 +41,6 @@ export function resolveOwn(all: readonly PodmanContainer[], uid: number, ref: st
   return found[0];
 }
 
-/** Seconds a container has been stopped at `now` (unix seconds), undefined while it runs or never ran. */
-export function stoppedFor(c: PodmanContainer, now: number): number | undefined {
-  if (c.State === "running" || c.State === "paused" || !c.ExitedAt) return undefined;
-  return Math.max(0, now - c.ExitedAt);
-}
-
-/** Containers of ie-podman stopped longer than `maxSeconds`: what the reaper removes. */
-export function toReap(all: readonly PodmanContainer[], now: number, maxSeconds: number): PodmanContainer[] {
-  return all.filter((c) => ownerOf(c) !== undefined && (stoppedFor(c, now) ?? 0) > maxSeconds);
-}
-
 /** `3d 4h`, `5h 12m`, `40s`: how long, as `ie-podman ps` shows it. */
 export function humanDuration(seconds: number): string {
   const d = Math.floor(seconds / 86400);

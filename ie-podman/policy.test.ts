@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OWNER_LABEL, PolicyError, parseRun, podmanRunArgs, type Caller, type PolicyContext } from "./policy";
+import { OWNER_LABEL, PolicyError, checkImageRef, parseExec, parseRun, podmanCreateArgs, type Caller, type PolicyContext } from "./policy";
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "ie-podman-policy-")));
 const home = path.join(root, "home", "alice");
@@ -94,7 +94,7 @@ describe("allowed options", () => {
   it.each<[string[], string[]]>([
     [["--rm"], ["--rm"]],
     [["-it"], ["--interactive", "--tty"]],
-    [["-d"], ["--detach"]],
+    [["-d", "--rm"], ["--rm"]],
     [["-e", "A=1"], ["--env=A=1"]],
     [["--env=B=two words"], ["--env=B=two words"]],
     [["-eC=3"], ["--env=C=3"]],
@@ -117,21 +117,76 @@ describe("allowed options", () => {
     expect(r).toMatchObject({ ip: true, gpus: 2, options: ["--rm"], image: "pytorch", command: ["python", "--privileged"] });
     expect(parseRun(["--gpu", "img"], ctx).gpus).toBe(1);
   });
+
+  it("keeps -d and -i as the CLI's own decisions (create, then start attached or not)", () => {
+    expect(parseRun(["-d", "img"], ctx)).toMatchObject({ detach: true, interactive: false, options: [] });
+    expect(parseRun(["-it", "img"], ctx)).toMatchObject({ detach: false, interactive: true, options: ["--interactive", "--tty"] });
+  });
 });
 
-describe("podmanRunArgs: ie-podman's confinement comes first and is not the user's to change", () => {
+describe("image names: references only, no transports that make root read a path", () => {
+  it.each(["base", "localhost/base:latest", "docker.io/library/debian:13", "registry.example.org:5000/ml/pytorch:2.4-cuda", "alice/train", `base@sha256:${"a".repeat(64)}`])(
+    "%s is an image name",
+    (ref) => expect(checkImageRef(ref)).toBe(ref),
+  );
+  it.each(["docker-archive:/root/secret.tar", "oci:/etc", "containers-storage:[overlay@/var/lib/containers]x", "dir:/root", "-v", "UPPER", "a//b", ""])(
+    "%j is refused",
+    (ref) => expect(() => checkImageRef(ref)).toThrow(/IMAGE: .* is not an image name/),
+  );
+  it("judges the image of a run", () => {
+    expect(() => parseRun(["--rm", "docker-archive:/root/x.tar"], ctx)).toThrow(/not an image name/);
+  });
+});
+
+describe("exec: the container's own confinement, no user or privilege of its own", () => {
+  it("passes env, workdir, -i, -t and -d and returns container and command", () => {
+    expect(parseExec(["-it", "-e", "A=1", "-w", "/w", "train", "sh", "-c", "id"], ctx)).toEqual({
+      options: ["--interactive", "--tty", "--env=A=1", "--workdir=/w"],
+      container: "train",
+      command: ["sh", "-c", "id"],
+    });
+  });
+  it.each<[string[], string, RegExp]>([
+    [["--user", "0", "c", "sh"], "--user", /as the caller/],
+    [["-u", "0", "c", "sh"], "-u", /allow-list/],
+    [["--privileged", "c", "sh"], "--privileged", /every capability/],
+    [["--cap-add=ALL", "c", "sh"], "--cap-add", /capabilities/],
+    [["--env-file=/etc/shadow", "c", "sh"], "--env-file", /read by root/],
+    [["--security-opt=label=disable", "c", "sh"], "--security-opt", /confinement/],
+    [["c"], "CONTAINER", /missing/],
+  ])("%j is refused", (argv, option, reason) => {
+    let err: unknown;
+    try {
+      parseExec(argv, ctx);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PolicyError);
+    expect((err as PolicyError).option).toBe(option);
+    expect((err as PolicyError).message).toMatch(reason);
+  });
+});
+
+describe("podmanCreateArgs: ie-podman's confinement comes first and is not the user's to change", () => {
   const request = parseRun(["--ip", "--gpu", "-e", "A=1", "img", "nvidia-smi"], ctx);
-  const args = podmanRunArgs(request, caller, { network: "ie-pool", ip: "10.89.60.7", gpus: [1], devicePrefix: "/dev/nvidia" });
+  const assignment = { network: "ie-pool", ip: "10.89.60.7", gpus: [1], devicePrefix: "/dev/nvidia", sharedGpuDevices: ["/dev/nvidiactl"] };
+  const args = podmanCreateArgs(request, caller, assignment);
 
   it("labels the owner, runs as the caller with no capabilities and no new privileges", () => {
-    expect(args.slice(0, 6)).toEqual(["run", `--label=${OWNER_LABEL}=2001`, "--user=2001:2001", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--network=ie-pool"]);
+    expect(args.slice(0, 6)).toEqual(["create", `--label=${OWNER_LABEL}=2001`, "--user=2001:2001", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--network=ie-pool"]);
   });
 
   it("gives the assigned address and only the assigned GPU, named as the container's GPU 0", () => {
     expect(args).toContain("--ip=10.89.60.7");
-    expect(args.filter((a) => a.startsWith("--device="))).toEqual(["--device=/dev/nvidia1"]);
+    expect(args.filter((a) => a.startsWith("--device="))).toEqual(["--device=/dev/nvidia1", "--device=/dev/nvidiactl"]);
     expect(args).toContain("--env=CUDA_VISIBLE_DEVICES=0");
     expect(args).toContain("--env=NVIDIA_VISIBLE_DEVICES=1");
+  });
+
+  it("gives no device and no GPU variable without --gpu, and Podman's own network without --ip", () => {
+    const plain = podmanCreateArgs(parseRun(["img"], ctx), caller, { ...assignment, network: "podman", ip: undefined, gpus: [] });
+    expect(plain.filter((a) => a.startsWith("--device") || a.includes("VISIBLE_DEVICES") || a.startsWith("--ip"))).toEqual([]);
+    expect(plain).toContain("--network=podman");
   });
 
   it("ends with the user's options, then -- and the image with its command", () => {

@@ -8,14 +8,9 @@
  * capabilities, the owner label, devices) cannot be given by the user at all.
  */
 
-/** Who runs ie-podman: the real caller, as sudo reports it, never a value the user typed. */
-export interface Caller {
-  readonly uid: number;
-  readonly gid: number;
-  readonly user: string;
-  /** The caller's home: the only host path a container may bind. */
-  readonly home: string;
-}
+import type { Caller } from "./caller";
+
+export type { Caller };
 
 export interface PolicyContext {
   readonly caller: Caller;
@@ -86,8 +81,8 @@ const envCheck: Check = (value, _ctx, option) => {
   return [`--env=${value}`];
 };
 
-/** A host path the user may bind: inside their home once every symlink is resolved. */
-function ownPath(source: string, ctx: PolicyContext, option: string): string {
+/** A host path the user may hand to root (bind, build context): inside their home once every symlink is resolved. */
+export function ownPath(source: string, ctx: PolicyContext, option: string): string {
   if (!source.startsWith("/")) throw new PolicyError(option, `'${source}' is not an absolute host path (named volumes are not available)`);
   let real: string;
   let home: string;
@@ -173,7 +168,6 @@ export const ALLOWED: Readonly<Record<string, AllowedOption>> = {
   "read-only": { value: false },
 };
 
-const SHORT = new Map(Object.entries(ALLOWED).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
 
 /** What the user asked `ie-podman run` for, checked: podman options, image and command. */
 export interface RunRequest {
@@ -181,20 +175,35 @@ export interface RunRequest {
   readonly ip: boolean;
   /** `--gpu[=N]`: how many GPUs (0 without --gpu). */
   readonly gpus: number;
-  /** The user's options, checked and rewritten (paths resolved). */
+  /** `-d`: print the id and return; otherwise ie-podman waits attached, as `podman run` does. */
+  readonly detach: boolean;
+  /** `-i`: keep stdin open (attach it on start). */
+  readonly interactive: boolean;
+  /** The user's options, checked and rewritten (paths resolved); `--detach` is not among them. */
   readonly options: readonly string[];
   readonly image: string;
   readonly command: readonly string[];
 }
 
+/** Options and what follows them: the first word that is not an option, and everything after it. */
+interface Parsed {
+  readonly options: string[];
+  readonly rest: string[];
+}
+
 /**
- * Parses and checks `ie-podman run` arguments. Options stop at the first word that is not an option (the
- * image); everything after it is the container's command. Throws a PolicyError naming the option.
+ * Reads options off the front of `argv` against an allow-list, stopping at the first word that is not an
+ * option (or after `--`). `special` sees every long option first and returns true when it took it.
+ * Throws a PolicyError naming the option.
  */
-export function parseRun(argv: readonly string[], ctx: PolicyContext): RunRequest {
+function parseOptions(
+  argv: readonly string[],
+  allowed: Readonly<Record<string, AllowedOption>>,
+  ctx: PolicyContext,
+  special: (name: string, inline: string | undefined, written: string) => boolean = () => false,
+): Parsed {
+  const short = new Map(Object.entries(allowed).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
   const options: string[] = [];
-  let ip = false;
-  let gpus = 0;
   let i = 0;
   const valueOf = (option: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -212,35 +221,87 @@ export function parseRun(argv: readonly string[], ctx: PolicyContext): RunReques
     if (!arg.startsWith("-") || arg === "-") break;
     if (arg.startsWith("--")) {
       const [name, inline] = splitInline(arg.slice(2));
-      if (name === "ip") {
-        if (inline !== undefined) throw new PolicyError(arg, "takes no value: the address comes from the pool");
-        ip = true;
-        continue;
-      }
-      if (name === "gpu" || name === "gpus") {
-        gpus = inline === undefined ? 1 : Number(inline);
-        if (!Number.isInteger(gpus) || gpus < 1 || gpus > 16) throw new PolicyError(arg, `'${inline}' is not a number of GPUs`);
-        continue;
-      }
-      options.push(...checked(name, arg, inline, ctx, valueOf));
+      if (special(name, inline, arg)) continue;
+      options.push(...checked(allowed, name, arg, inline, ctx, valueOf));
       continue;
     }
     // Short options, possibly bundled (-it, -e X, -eX).
     const letters = arg.slice(1);
     for (let j = 0; j < letters.length; j++) {
-      const name = SHORT.get(letters[j]);
+      const name = short.get(letters[j]);
       if (name === undefined) throw new PolicyError(`-${letters[j]}`, "is not on ie-podman's allow-list of options");
-      if (ALLOWED[name].value) {
+      if (allowed[name].value) {
         const rest = letters.slice(j + 1);
-        options.push(...checked(name, `-${letters[j]}`, rest === "" ? undefined : rest.replace(/^=/, ""), ctx, valueOf));
+        options.push(...checked(allowed, name, `-${letters[j]}`, rest === "" ? undefined : rest.replace(/^=/, ""), ctx, valueOf));
         break;
       }
       options.push(`--${name}`);
     }
   }
-  const image = argv[i];
+  return { options, rest: argv.slice(i) };
+}
+
+/**
+ * An image the user names: a plain reference (`name`, `name:tag`, `registry/path/name:tag@sha256:...`) or
+ * an image id. Transports (`docker-archive:/path`, `oci:/dir`, `containers-storage:[...]`) are refused:
+ * root would read the path they name.
+ */
+export function checkImageRef(ref: string, option = "IMAGE"): string {
+  const name = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+  if (ref.length > 255 || !name.test(ref)) {
+    throw new PolicyError(option, `'${ref}' is not an image name (name[:tag], registry/name[:tag] or an image id; no transports)`);
+  }
+  return ref;
+}
+
+/**
+ * Parses and checks `ie-podman run` arguments. Options stop at the first word that is not an option (the
+ * image); everything after it is the container's command. Throws a PolicyError naming the option.
+ */
+export function parseRun(argv: readonly string[], ctx: PolicyContext): RunRequest {
+  let ip = false;
+  let gpus = 0;
+  const { options, rest } = parseOptions(argv, ALLOWED, ctx, (name, inline, arg) => {
+    if (name === "ip") {
+      if (inline !== undefined) throw new PolicyError(arg, "takes no value: the address comes from the pool");
+      ip = true;
+      return true;
+    }
+    if (name === "gpu" || name === "gpus") {
+      gpus = inline === undefined ? 1 : Number(inline);
+      if (!Number.isInteger(gpus) || gpus < 1 || gpus > 16) throw new PolicyError(arg, `'${inline}' is not a number of GPUs`);
+      return true;
+    }
+    return false;
+  });
+  const [image, ...command] = rest;
   if (image === undefined) throw new PolicyError("IMAGE", "missing: ie-podman run [OPTIONS] IMAGE [COMMAND...]");
-  return { ip, gpus, options, image, command: argv.slice(i + 1) };
+  return {
+    ip,
+    gpus,
+    detach: options.includes("--detach"),
+    interactive: options.includes("--interactive"),
+    options: options.filter((o) => o !== "--detach"),
+    image: checkImageRef(image),
+    command,
+  };
+}
+
+/** What `ie-podman exec` may pass to `podman exec`: no user, no privileges, the container's own confinement. */
+export const EXEC_ALLOWED: Readonly<Record<string, AllowedOption>> = {
+  env: ALLOWED.env,
+  workdir: ALLOWED.workdir,
+  interactive: ALLOWED.interactive,
+  tty: ALLOWED.tty,
+  detach: ALLOWED.detach,
+};
+
+/** `ie-podman exec [OPTIONS] CONTAINER COMMAND...`, checked. */
+export function parseExec(argv: readonly string[], ctx: PolicyContext): { options: string[]; container: string; command: string[] } {
+  const { options, rest } = parseOptions(argv, EXEC_ALLOWED, ctx);
+  const [container, ...command] = rest;
+  if (container === undefined || command.length === 0) throw new PolicyError("CONTAINER", "missing: ie-podman exec [OPTIONS] CONTAINER COMMAND...");
+  return { options, container, command };
 }
 
 function splitInline(text: string): [string, string | undefined] {
@@ -249,6 +310,7 @@ function splitInline(text: string): [string, string | undefined] {
 }
 
 function checked(
+  allowList: Readonly<Record<string, AllowedOption>>,
   name: string,
   written: string,
   inline: string | undefined,
@@ -256,7 +318,7 @@ function checked(
   valueOf: (option: string, inline: string | undefined) => string,
 ): string[] {
   const option = written.split("=")[0];
-  const allowed = ALLOWED[name];
+  const allowed = allowList[name];
   if (allowed === undefined) {
     const reason = REFUSED[name];
     throw new PolicyError(option, reason !== undefined ? `refused: ${reason}` : "is not on ie-podman's allow-list of options");
@@ -269,25 +331,31 @@ function checked(
   return allowed.check ? allowed.check(value, ctx, option) : [`--${name}=${value}`];
 }
 
-/** What ie-podman assigned the container: an address from the pool and GPU indexes. */
+/** What ie-podman assigned the container: its network (and address in it) and GPU indexes. */
 export interface Assignment {
+  /** The pool's network with `ip`, Podman's default NAT network without. */
   readonly network: string;
   readonly ip?: string;
   readonly gpus: readonly number[];
   /** GPU device node prefix (`/dev/nvidia`). */
   readonly devicePrefix: string;
+  /** Driver nodes a GPU container needs besides its GPU (those present on the host). */
+  readonly sharedGpuDevices: readonly string[];
 }
 
 /**
- * The whole `podman run` argument list: ie-podman's confinement first (owner label, the caller's uid and
+ * The whole `podman create` argument list: ie-podman's confinement first (owner label, the caller's uid and
  * gid, no capabilities, no new privileges, its network, the assigned GPUs), then the user's checked options,
  * the image and the command. The user's options cannot undo the first part: each of those is refused above.
+ * (`create`, then `start`: the ledger's lock is held only while the container is made.)
  */
-export function podmanRunArgs(request: RunRequest, caller: Caller, assignment: Assignment): string[] {
-  const gpuDevices = assignment.gpus.flatMap((g) => [`--device=${assignment.devicePrefix}${g}`]);
-  const gpuEnv = assignment.gpus.length > 0 ? [`--env=CUDA_VISIBLE_DEVICES=${assignment.gpus.map((_, i) => i).join(",")}`, `--env=NVIDIA_VISIBLE_DEVICES=${assignment.gpus.join(",")}`] : [];
+export function podmanCreateArgs(request: RunRequest, caller: Caller, assignment: Assignment): string[] {
+  const gpus = assignment.gpus;
+  const gpuDevices = gpus.length > 0 ? [...gpus.map((g) => `${assignment.devicePrefix}${g}`), ...assignment.sharedGpuDevices].map((d) => `--device=${d}`) : [];
+  // Inside the container the assigned GPUs are the only ones: CUDA numbers them from 0.
+  const gpuEnv = gpus.length > 0 ? [`--env=CUDA_VISIBLE_DEVICES=${gpus.map((_, i) => i).join(",")}`, `--env=NVIDIA_VISIBLE_DEVICES=${gpus.join(",")}`] : [];
   return [
-    "run",
+    "create",
     `--label=${OWNER_LABEL}=${caller.uid}`,
     `--user=${caller.uid}:${caller.gid}`,
     "--cap-drop=ALL",

@@ -27,7 +27,7 @@ function oneHost(hostKey: string): string {
     "  ie:site: { hostNetwork: 10.0.0.0/24 }",
     "  ie:hosts:",
     `    - { name: a, address: 10.0.0.11, hostKey: "${hostKey}", roles: [container-host], cpus: 4, memory: 8GiB }`,
-    "  ie:containers: { ipPool: 10.89.0.0/22, storagePath: /srv/containers }",
+    "  ie:containers: { ipPool: 10.89.0.0/22, storagePath: /srv/containers, apptainerSource: \"deb http://deb.debian.org/debian sid main\" }",
     "",
   ].join("\n");
 }
@@ -52,7 +52,7 @@ describe("loadStackText", () => {
     const text = MINIMAL.replace("  command:someSetting: ignored\n", "  command:someSetting: ignored\n  ie:extra: 1\n");
     const { diagnostics } = loadStackText(text, "s.yaml");
     expect(diagnostics.map(formatDiagnostic)).toEqual([
-      "s.yaml:57:3: error: extra: unknown key 'ie:extra': known keys are ie:site, ie:hosts, ie:users, ie:ceph, ie:slurm, ie:vms, ie:containers, ie:sshPrivateKey",
+      "s.yaml:58:3: error: extra: unknown key 'ie:extra': known keys are ie:site, ie:hosts, ie:users, ie:ceph, ie:slurm, ie:vms, ie:containers, ie:sshPrivateKey",
     ]);
   });
 
@@ -103,7 +103,7 @@ describe("loadStackText", () => {
   it("accepts a secret only in the form pulumi config set --secret writes", () => {
     const text = MINIMAL.replace("    secure: v1:c2VjcmV0:ZW5jcnlwdGVk\n", "    secure: v1:abc\n    plain: oops\n");
     const { diagnostics } = loadStackText(text, "s.yaml");
-    expect(diagnostics.map((d) => [d.line, d.path])).toEqual([[54, ["sshPrivateKey"]]]);
+    expect(diagnostics.map((d) => [d.line, d.path])).toEqual([[55, ["sshPrivateKey"]]]);
     expect(diagnostics[0].message).toContain(
       "ie:sshPrivateKey must be a secret: set it with 'pulumi config set --secret",
     );

@@ -232,8 +232,24 @@ export const containersSchema = z.strictObject({
   storagePath: absolutePath,
   /** Stopped containers older than this are removed by the reaper. Defaults to 7d. */
   reapAfter: duration.prefault("7d"),
-  /** Where Apptainer comes from on OSes without a package: an apt source line or a .deb URL. */
-  apptainerSource: z.string().optional(),
+  /**
+   * Where Apptainer comes from on OSes without a package (all the supported ones today): an apt source
+   * line (`deb [check-valid-until=no] http://deb.debian.org/debian sid main`; that suite is pinned so only
+   * apptainer comes from it) or the http(s) URL of a .deb. Required when a container host's OS has none.
+   */
+  apptainerSource: z
+    .string()
+    .regex(/^(deb\s+(\[[^\]]*\]\s+)?https?:\/\/\S+\s+\S+(\s+\S+)+|https?:\/\/\S+\.deb)$/, {
+      error: "apptainerSource must be an apt line 'deb [OPTIONS] URI SUITE COMPONENT...' or the http(s) URL of a .deb",
+    })
+    .optional(),
+  /**
+   * Extra settings of Podman's containers.conf by table (`engine: { cgroup_manager: cgroupfs }`), for
+   * hosts that need them (the lab's cgroup v1 and nspawn limits). Defaults to none.
+   */
+  containersConf: z
+    .partialRecord(z.enum(["containers", "engine", "network"]), z.record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])))
+    .default({}),
 });
 
 export const userSchema = z.strictObject({

@@ -164,7 +164,24 @@ export function checkContainers(inv: Inventory): Diagnostic[] {
     out.push(warning(["containers"], "no host has the container-host role: the containers section configures nothing"));
   }
   out.push(...checkIpPool(inv, containers));
+  out.push(...checkApptainerSource(inv, containers));
   return out;
+}
+
+/** Operating systems whose own archive has an apptainer package (none of the supported ones yet). */
+export const OS_WITH_APPTAINER: ReadonlySet<string> = new Set<string>();
+
+function checkApptainerSource(inv: Inventory, containers: ContainersSpec): Diagnostic[] {
+  if (containers.apptainerSource !== undefined) return [];
+  const without = indexedHostsWithRole(inv, "container-host").filter(({ host }) => !OS_WITH_APPTAINER.has(host.os));
+  if (without.length === 0) return [];
+  const names = listNames(without.map(({ host }) => `${host.name} (${host.os})`));
+  return [
+    error(
+      ["containers"],
+      `${names} ${without.length === 1 ? "has" : "have"} no apptainer package in the OS archive: set containers.apptainerSource to an apt line (e.g. 'deb http://deb.debian.org/debian sid main', pinned to apptainer alone) or a .deb URL`,
+    ),
+  ];
 }
 
 function checkIpPool(inv: Inventory, containers: ContainersSpec): Diagnostic[] {

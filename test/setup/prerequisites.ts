@@ -15,6 +15,8 @@ export const TEST_TOOLS: Readonly<Record<string, string>> = {
   // Ceph's own parsers for the rendered ceph.conf and keyrings
   "ceph-conf": "ceph-common",
   "ceph-authtool": "ceph-common",
+  // sudo's own parser for the rendered sudoers rule of ie-podman
+  visudo: "sudo",
 };
 
 function missingPackages(): string[] {

@@ -1,0 +1,86 @@
+/**
+ * One container host: rootful Podman with its storage on the SSD path and the pool's network, Apptainer
+ * (`singularity`), and ie-podman with its sudoers rule, configuration and reaper timer. Every file is a
+ * ManagedFile (drift shows a hand edit); packages and directories come from idempotent scripts.
+ *
+ * Order on the host: Apptainer's apt source -> packages -> directories and id ranges -> Podman's files ->
+ * ie-podman, its configuration, and only then the sudoers rule (users never get a rule for a program that
+ * is not in place) -> the reaper's units and timer.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Host } from "../host/host";
+import {
+  APPTAINER_LIST,
+  APPTAINER_PREFERENCES,
+  IE_PODMAN_PATH,
+  POOL_NETWORK,
+  type ContainerHostLayout,
+  apptainerSource,
+  renderAptPreferences,
+  renderAptSource,
+  renderContainersConf,
+  renderIeProgramConfig,
+  renderPoolNetwork,
+  renderReaperService,
+  renderReaperTimer,
+  renderStorageConf,
+  renderSudoers,
+} from "./render";
+
+/** Packages of every container host (apptainer joins them from its source). */
+export const CONTAINER_PACKAGES = ["podman", "crun", "netavark", "conmon", "nftables", "nodejs", "sudo", "squashfuse", "fuse2fs", "uidmap", "tar"] as const;
+
+export interface ContainerHostArgs {
+  readonly host: Host;
+  readonly layout: ContainerHostLayout;
+  /** ie-podman as one JavaScript file (`ieProgramBundle()`). */
+  readonly program: string;
+  /** Resources to wait for before anything here runs (the CephFS homes ie-podman binds). Defaults to none. */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+export class ContainerHost extends pulumi.ComponentResource {
+  /** Everything on the host is in place: ie-podman usable by every user. */
+  public readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: ContainerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ie:containers:ContainerHost", name, {}, opts);
+    const { host, layout, program } = args;
+    const spec = layout.spec;
+    const after = (deps: readonly pulumi.Resource[]) => ({ dependsOn: [...(args.dependsOn ?? []), ...deps] });
+    const file = (fileName: string, path: string, content: string, deps: readonly pulumi.Resource[], mode = "0644") =>
+      host.writeFile(fileName, { path, content, mode, owner: "root:root" }, after(deps)).resource;
+
+    const source = apptainerSource(spec);
+    const sourceFiles =
+      source.kind === "apt"
+        ? [file("ie-apptainer.list", APPTAINER_LIST, renderAptSource(source), []), file("ie-apptainer.pref", APPTAINER_PREFERENCES, renderAptPreferences(source), [])]
+        : [];
+    const packages = [...CONTAINER_PACKAGES, ...(source.kind === "apt" ? [`apptainer/${source.suite}`] : source.kind === "os" ? ["apptainer"] : ["curl"])];
+    const installs = [host.runScript("containers-packages", { script: "host/packages.sh", args: packages }, after(sourceFiles))];
+    if (source.kind === "deb") {
+      installs.push(host.runScript("containers-apptainer-deb", { script: "containers/apptainer-deb.sh", args: [source.url] }, after(installs)));
+    }
+    const prepared = host.runScript("containers-prepare", { script: "containers/prepare.sh", args: [spec.storagePath] }, after(installs));
+
+    const podmanFiles = [
+      file("storage.conf", "/etc/containers/storage.conf", renderStorageConf(spec), [prepared]),
+      file("containers.conf", "/etc/containers/containers.conf.d/50-ie.conf", renderContainersConf(spec), [prepared]),
+      file("pool-network", `/etc/containers/networks/${POOL_NETWORK}.json`, renderPoolNetwork(spec), [prepared]),
+    ];
+    const programFiles = [
+      file("ie-podman", IE_PODMAN_PATH, program, [prepared], "0755"),
+      file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared]),
+    ];
+    const sudoers = file("ie-podman-sudoers", "/etc/sudoers.d/ie-podman", renderSudoers(), [...podmanFiles, ...programFiles], "0440");
+
+    const service = host.writeFile("reaper-service", { path: "/etc/systemd/system/ie-podman-reap.service", content: renderReaperService(), mode: "0644", owner: "root:root" }, after([sudoers]));
+    const timer = host.writeFile("reaper-timer", { path: "/etc/systemd/system/ie-podman-reap.timer", content: renderReaperTimer(), mode: "0644", owner: "root:root" }, after([sudoers]));
+    this.ready = host.runScript(
+      "containers-reaper",
+      { script: "containers/reaper.sh", rerunOn: [service.contentHash, timer.contentHash] },
+      after([service.resource, timer.resource]),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The configuration of a container host, rendered from the inventory: Podman's storage.conf (overlay on the
+ * SSD path), a containers.conf drop-in, the Podman network of the address pool, ie-podman's own config,
+ * the sudoers rule, the reaper's systemd units and the apt source Apptainer comes from. Pure: no Pulumi,
+ * no I/O.
+ */
+import { createHash } from "node:crypto";
+import { stringify } from "smol-toml";
+import type { HostConfig } from "../../ie-podman/config";
+import type { ContainersSpec, HostSpec, Inventory } from "../inventory/model";
+import { hostsWithRole } from "../inventory/model";
+import { firstHostAddress } from "../inventory/net";
+
+/** Where ie-podman is installed; the sudoers rule names exactly this file. */
+export const IE_PODMAN_PATH = "/usr/local/bin/ie-podman";
+/** The Podman network of the address pool. */
+export const POOL_NETWORK = "ie-podman";
+/** The bridge of that network on the host (15 characters at most). */
+export const POOL_BRIDGE = "ie-podman0";
+export const LEDGER_PATH = "/var/lib/ie-podman/ledger.json";
+export const AUDIT_LOG_PATH = "/var/log/ie-podman/audit.log";
+/** Device nodes the NVIDIA driver adds beside the GPUs; passed to GPU containers when present. */
+export const NVIDIA_SHARED_DEVICES = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"] as const;
+
+export interface ContainerHostLayout {
+  readonly host: HostSpec;
+  readonly spec: ContainersSpec;
+}
+
+/** Every container host with the containers section; throws when the inventory has none. */
+export function containerHosts(inv: Inventory): ContainerHostLayout[] {
+  const spec = inv.containers;
+  if (spec === undefined) throw new Error("the inventory has no containers: section; add one (ipPool, storagePath) for container hosts");
+  return hostsWithRole(inv, "container-host").map((host) => ({ host, spec }));
+}
+
+/** /etc/containers/storage.conf: rootful Podman's images and containers on the SSD path, overlay driver. */
+export function renderStorageConf(spec: ContainersSpec): string {
+  return `# Managed by ie-infra: Podman's storage on SSD.\n${stringify({
+    storage: { driver: "overlay", graphroot: `${spec.storagePath}/storage`, runroot: "/run/containers/storage" },
+  })}\n`;
+}
+
+/** /etc/containers/containers.conf.d/50-ie.conf: the inventory's containers.conf settings. */
+export function renderContainersConf(spec: ContainersSpec): string {
+  return `# Managed by ie-infra: settings from the inventory's containers.containersConf.\n${stringify(spec.containersConf)}\n`;
+}
+
+/**
+ * /etc/containers/networks/ie-podman.json: the pool as a Podman (netavark) network, declared as a file so
+ * that drift shows a changed pool. The id is derived from the name (Podman wants 64 hex digits); the
+ * gateway is the pool's first address, which ie-podman never hands out.
+ */
+export function renderPoolNetwork(spec: ContainersSpec): string {
+  const network = {
+    name: POOL_NETWORK,
+    id: createHash("sha256").update(POOL_NETWORK).digest("hex"),
+    driver: "bridge",
+    network_interface: POOL_BRIDGE,
+    created: "2026-01-01T00:00:00Z",
+    subnets: [{ subnet: spec.ipPool, gateway: firstHostAddress(spec.ipPool) }],
+    ipv6_enabled: false,
+    internal: false,
+    dns_enabled: false,
+    ipam_options: { driver: "host-local" },
+  };
+  return `${JSON.stringify(network, null, 2)}\n`;
+}
+
+/** /etc/ie-podman/config.json: what ie-podman knows about this host. */
+export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
+  const { host, spec } = layout;
+  return {
+    network: POOL_NETWORK,
+    pool: spec.ipPool,
+    gpus: host.gpus?.count ?? 0,
+    devicePrefix: host.gpus?.devicePrefix ?? "/dev/nvidia",
+    sharedGpuDevices: [...NVIDIA_SHARED_DEVICES],
+    reapAfterSeconds: spec.reapAfter,
+    ledger: LEDGER_PATH,
+    auditLog: AUDIT_LOG_PATH,
+  };
+}
+
+export function renderIeProgramConfig(layout: ContainerHostLayout): string {
+  return `${JSON.stringify(ieProgramConfig(layout), null, 2)}\n`;
+}
+
+/**
+ * /etc/sudoers.d/ie-podman: every user may run ie-podman, and only it, as root, without a password. sudo's
+ * env_reset stays on (ie-podman reads nothing of the caller's environment but what sudo sets).
+ */
+export function renderSudoers(): string {
+  return [
+    "# Managed by ie-infra: users run ie-podman (and only it) as root; ie-podman is the policy.",
+    `Defaults!${IE_PODMAN_PATH} env_reset, !requiretty`,
+    `ALL ALL=(root) NOPASSWD: ${IE_PODMAN_PATH}`,
+    "",
+  ].join("\n");
+}
+
+/** The reaper: a oneshot service and its timer (hourly; a missed run is made up at boot). */
+export function renderReaperService(): string {
+  return [
+    "# Managed by ie-infra.",
+    "[Unit]",
+    "Description=ie-podman reaper: remove containers stopped longer than the inventory's reapAfter",
+    "After=network-online.target",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    `ExecStart=${IE_PODMAN_PATH} reap`,
+    "",
+  ].join("\n");
+}
+
+export function renderReaperTimer(): string {
+  return [
+    "# Managed by ie-infra.",
+    "[Unit]",
+    "Description=Run the ie-podman reaper hourly",
+    "",
+    "[Timer]",
+    "OnCalendar=hourly",
+    "RandomizedDelaySec=5min",
+    "Persistent=true",
+    "",
+    "[Install]",
+    "WantedBy=timers.target",
+    "",
+  ].join("\n");
+}
+
+/** Where Apptainer comes from: an apt source (pinned) or a .deb file. */
+export type ApptainerSource =
+  | { readonly kind: "os" }
+  | { readonly kind: "apt"; readonly line: string; readonly suite: string }
+  | { readonly kind: "deb"; readonly url: string };
+
+/** The inventory's apptainerSource, read. */
+export function apptainerSource(spec: ContainersSpec): ApptainerSource {
+  const text = spec.apptainerSource;
+  if (text === undefined) return { kind: "os" };
+  if (!text.startsWith("deb ")) return { kind: "deb", url: text };
+  const words = text.replace(/\[[^\]]*\]/, "").trim().split(/\s+/);
+  return { kind: "apt", line: text, suite: words[2] };
+}
+
+const ARCHIVE_NAMES = new Set(["stable", "testing", "unstable", "experimental", "oldstable"]);
+
+export const APPTAINER_LIST = "/etc/apt/sources.list.d/ie-apptainer.list";
+export const APPTAINER_PREFERENCES = "/etc/apt/preferences.d/ie-apptainer";
+
+export function renderAptSource(source: Extract<ApptainerSource, { kind: "apt" }>): string {
+  return `# Managed by ie-infra: where apptainer comes from (pinned: nothing else is taken from here).\n${source.line}\n`;
+}
+
+/**
+ * The pin: the source's suite at priority 100 (never chosen over the OS's own packages), apptainer from it
+ * at 990 (installed and upgraded from there). Its dependencies come from the OS where the OS has them.
+ */
+export function renderAptPreferences(source: Extract<ApptainerSource, { kind: "apt" }>): string {
+  // apt pins a suite by its archive name (a=unstable) or by its codename (n=sid).
+  const release = ARCHIVE_NAMES.has(source.suite) ? `a=${source.suite}` : `n=${source.suite}`;
+  return [
+    "# Managed by ie-infra.",
+    "Package: *",
+    `Pin: release ${release}`,
+    "Pin-Priority: 100",
+    "",
+    "Package: apptainer",
+    `Pin: release ${release}`,
+    "Pin-Priority: 990",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,45 @@
+/**
+ * What ie-podman knows about its host, from /etc/ie-podman/config.json (written by the containers
+ * component from the inventory; root-owned, never read from anything the user can set).
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+export const CONFIG_PATH = "/etc/ie-podman/config.json";
+
+export const hostConfigSchema = z.strictObject({
+  /** The Podman network of the address pool (`--ip`). */
+  network: z.string().min(1),
+  /** The pool's CIDR, as the inventory gives it. */
+  pool: z.string().min(1),
+  /** GPUs of this host (0 without). */
+  gpus: z.int().min(0),
+  /** GPU device node prefix: GPU N is `${devicePrefix}N`. */
+  devicePrefix: z.string().startsWith("/dev/"),
+  /** Driver nodes every GPU container also needs (nvidiactl, nvidia-uvm), passed when they exist. */
+  sharedGpuDevices: z.array(z.string().startsWith("/dev/")),
+  /** Stopped containers older than this many seconds are removed by `ie-podman reap`. */
+  reapAfterSeconds: z.int().min(1),
+  /** The lease ledger (JSON, root 0600) and its lock. */
+  ledger: z.string().startsWith("/"),
+  /** JSON lines, one per action: who, what, the decision. */
+  auditLog: z.string().startsWith("/"),
+});
+
+export type HostConfig = z.infer<typeof hostConfigSchema>;
+
+/** The host's configuration; an error naming the file and the field when it is unusable. */
+export function loadHostConfig(file = CONFIG_PATH): HostConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message} (the containers component writes it; run the stack's apply)`);
+  }
+  const parsed = hostConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import type { Lease } from "../leases";
+import type { PodmanContainer } from "../ownership";
+import { psRows, psTable } from "./ps";
+
+const NOW = 1_800_000_000;
+const c = (id: string, owner: string, state: string, exitedAt = 0): PodmanContainer => ({
+  Id: id.padEnd(64, "0"),
+  Names: [`n-${id}`],
+  Image: "localhost/base:latest",
+  State: state,
+  Labels: { "ie-podman.owner": owner },
+  ExitedAt: exitedAt,
+});
+const containers = [c("a1", "2001", "running"), c("a2", "2001", "exited", NOW - 3600), c("b1", "2002", "running"), c("a3", "2001", "exited", NOW - 60)];
+const leases: Lease[] = [
+  { container: "a1".padEnd(64, "0"), uid: 2001, ip: "10.89.60.2", gpus: [1], since: "x" },
+  { container: "a3".padEnd(64, "0"), uid: 2001, gpus: [], since: "x", stoppedAt: NOW - 8 * 86400 },
+];
+
+describe("ie-podman ps", () => {
+  it("lists the caller's running containers, or all of them with -a", () => {
+    expect(psRows(containers, leases, 2001, NOW, false).map((r) => r.name)).toEqual(["n-a1"]);
+    expect(psRows(containers, leases, 2001, NOW, true).map((r) => r.name)).toEqual(["n-a1", "n-a2", "n-a3"]);
+    expect(psRows(containers, leases, 2002, NOW, true).map((r) => r.name)).toEqual(["n-b1"]);
+  });
+
+  it("shows address and GPUs from the ledger and how long each has been stopped (the ledger's time first)", () => {
+    const rows = psRows(containers, leases, 2001, NOW, true);
+    expect(rows[0]).toMatchObject({ ip: "10.89.60.2", gpus: [1] });
+    expect(rows[0].stoppedForSeconds).toBeUndefined();
+    expect(rows[1].stoppedForSeconds).toBe(3600);
+    expect(rows[2].stoppedForSeconds).toBe(8 * 86400);
+    const table = psTable(rows).split("\n");
+    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+IMAGE\s+STATE\s+IP\s+GPUS\s+STOPPED FOR$/);
+    expect(table[1]).toMatch(/^a10000000000\s+n-a1\s+localhost\/base:latest\s+running\s+10\.89\.60\.2\s+1\s+-$/);
+    expect(table[3]).toMatch(/exited\s+-\s+-\s+8d 0h$/);
+  });
+});

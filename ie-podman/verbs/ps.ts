@@ -1,0 +1,61 @@
+/** `ie-podman ps`: the caller's containers with the address, the GPUs and how long each has been stopped. */
+import { verbArgs } from "../args";
+import { type VerbContext, userOf } from "../context";
+import type { Lease } from "../leases";
+import { humanDuration, ownContainers, type PodmanContainer } from "../ownership";
+import { podman } from "../podman";
+import { readLedger } from "../store";
+
+/** One row of `ps`, as `--json` prints it. */
+export interface PsRow {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly state: string;
+  readonly ip?: string;
+  readonly gpus: readonly number[];
+  /** Seconds since it stopped; absent while it runs. */
+  readonly stoppedForSeconds?: number;
+}
+
+const RUNNING = new Set(["running", "paused", "stopping"]);
+
+/** The rows of the caller's containers: what Podman says, with what the ledger holds for each. */
+export function psRows(containers: readonly PodmanContainer[], leases: readonly Lease[], uid: number, now: number, all: boolean): PsRow[] {
+  const byId = new Map(leases.map((l) => [l.container, l]));
+  return ownContainers(containers, uid)
+    .filter((c) => all || RUNNING.has(c.State))
+    .map((c) => {
+      const lease = byId.get(c.Id);
+      const stoppedAt = RUNNING.has(c.State) ? undefined : (lease?.stoppedAt ?? (c.ExitedAt ? c.ExitedAt : undefined));
+      return {
+        id: c.Id,
+        name: c.Names[0] ?? "",
+        image: c.Image,
+        state: c.State,
+        ...(lease?.ip !== undefined ? { ip: lease.ip } : {}),
+        gpus: lease?.gpus ?? [],
+        ...(stoppedAt !== undefined ? { stoppedForSeconds: Math.max(0, now - stoppedAt) } : {}),
+      };
+    });
+}
+
+/** The rows as a table with a header. */
+export function psTable(rows: readonly PsRow[]): string {
+  const cells = [
+    ["CONTAINER ID", "NAME", "IMAGE", "STATE", "IP", "GPUS", "STOPPED FOR"],
+    ...rows.map((r) => [r.id.slice(0, 12), r.name, r.image, r.state, r.ip ?? "-", r.gpus.length > 0 ? r.gpus.join(",") : "-", r.stoppedForSeconds !== undefined ? humanDuration(r.stoppedForSeconds) : "-"]),
+  ];
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
+}
+
+export async function ps(argv: readonly string[], ctx: VerbContext): Promise<number> {
+  const caller = userOf(ctx);
+  const { values, positionals } = verbArgs("ps", argv, { all: { type: "boolean", short: "a" }, json: { type: "boolean" } });
+  if (positionals.length > 0) throw new Error(`ie-podman ps takes no arguments, got '${positionals[0]}'`);
+  ctx.allowed("list own containers");
+  const rows = psRows(podman.containers(), readLedger(ctx.config.ledger).leases, caller.uid, ctx.now(), values.all === true);
+  process.stdout.write(values.json === true ? `${JSON.stringify(rows, null, 2)}\n` : psTable(rows));
+  return 0;
+}

@@ -1,0 +1,41 @@
+/**
+ * `ie-podman run`: the policy checks the arguments, then, under the ledger's lock, ie-podman picks the
+ * address and GPUs, creates the container with its confinement and records the lease; the container is
+ * started after the lock is released (attached, or detached with `-d`).
+ */
+import { type VerbContext, policyContext, presentDevices, userOf } from "../context";
+import { freeAddress, freeGpus, reconcile, withLease } from "../leases";
+import { parseRun, podmanCreateArgs } from "../policy";
+import { podman } from "../podman";
+import { withLedger } from "../store";
+
+/** Podman's own NAT network, for containers that did not ask for an address of the pool. */
+export const DEFAULT_NETWORK = "podman";
+
+export async function run(argv: readonly string[], ctx: VerbContext): Promise<number> {
+  const caller = userOf(ctx);
+  const request = parseRun(argv, policyContext(caller));
+  const { config } = ctx;
+  ctx.allowed(`image ${request.image}${request.ip ? ", an address" : ""}${request.gpus > 0 ? `, ${request.gpus} GPU(s)` : ""}`);
+  const created = await withLedger(config.ledger, (current) => {
+    const ledger = reconcile(current, podman.containers(), ctx.now());
+    const ip = request.ip ? freeAddress(ledger, config.pool) : undefined;
+    const gpus = request.gpus > 0 ? freeGpus(ledger, config.gpus, request.gpus) : [];
+    const args = podmanCreateArgs(request, caller, {
+      network: ip !== undefined ? config.network : DEFAULT_NETWORK,
+      ip,
+      gpus,
+      devicePrefix: config.devicePrefix,
+      sharedGpuDevices: presentDevices(config.sharedGpuDevices),
+    });
+    const id = podman.capture(args).stdout.trim();
+    const lease = { container: id, uid: caller.uid, ...(ip !== undefined ? { ip } : {}), gpus, since: new Date(ctx.now() * 1000).toISOString() };
+    return { ledger: withLease(ledger, lease), result: { id, ip, gpus } };
+  });
+  if (request.detach) {
+    podman.capture(["start", created.id]);
+    process.stdout.write(`${created.id}\n`);
+    return 0;
+  }
+  return podman.attached(["start", "--attach", ...(request.interactive ? ["--interactive"] : []), created.id]);
+}
