@@ -20,6 +20,8 @@ export const hostConfigSchema = z.strictObject({
   sharedGpuDevices: z.array(z.string().startsWith("/dev/")),
   /** Stopped containers older than this many seconds are removed by `ie-podman reap`. */
   reapAfterSeconds: z.int().min(1),
+  /** `ie-podman build` runs RUN steps with `--userns=auto` (see the inventory's buildUserNamespace). */
+  buildUserNamespace: z.boolean(),
   /** The lease ledger (JSON, root 0600) and its lock. */
   ledger: z.string().startsWith("/"),
   /** JSON lines, one per action: who, what, the decision. */

@@ -24,7 +24,11 @@ export const HELP: Readonly<Record<string, VerbHelp>> = {
   ps: { usage: "ie-podman ps [-a|--all] [--json]", summary: "list your containers (running; -a all, with how long each has been stopped)", details: [] },
   stop: { usage: "ie-podman stop [-t SECONDS] CONTAINER...", summary: "stop your containers", details: [] },
   start: { usage: "ie-podman start [-a [-i]] CONTAINER...", summary: "start your stopped containers (-a: attached)", details: [] },
-  rm: { usage: "ie-podman rm [-f] CONTAINER...", summary: "remove your containers and free their address and GPUs", details: [] },
+  rm: {
+    usage: "ie-podman rm [-f [-t SECONDS]] CONTAINER...",
+    summary: "remove your containers and free their address and GPUs",
+    details: ["-f stops running ones first (after -t seconds, default 10, they are killed)"],
+  },
   logs: { usage: "ie-podman logs [-f] [-t] [--tail N] CONTAINER", summary: "show a container's output", details: [] },
   exec: {
     usage: "ie-podman exec [-i] [-t] [-d] [-e NAME=VALUE] [-w DIR] CONTAINER COMMAND...",

@@ -65,7 +65,7 @@ const DAY = 86400;
 describe("reconcile: the ledger follows what Podman has", () => {
   const ledger: Ledger = {
     version: 1,
-    leases: [lease("running", "10.89.60.2"), lease("exited", "10.89.60.3"), lease("gone", "10.89.60.4", [0]), { ...lease("again"), stoppedAt: NOW - DAY }, { ...lease("edited"), stoppedAt: NOW - 8 * DAY }],
+    leases: [lease("instant"), lease("running", "10.89.60.2"), lease("exited", "10.89.60.3"), lease("gone", "10.89.60.4", [0]), { ...lease("again"), stoppedAt: NOW - DAY }, { ...lease("edited"), stoppedAt: NOW - 8 * DAY }],
   };
   const podman = [
     { Id: "running", State: "running" },
@@ -73,6 +73,7 @@ describe("reconcile: the ledger follows what Podman has", () => {
     { Id: "again", State: "running" },
     { Id: "edited", State: "exited", ExitedAt: NOW - 60 },
     { Id: "created", State: "created" },
+    { Id: "instant", State: "exited", ExitedAt: -62135596800 },
   ];
   const after = reconcile(ledger, podman, NOW);
   const byId = new Map(after.leases.map((l) => [l.container, l]));
@@ -86,6 +87,10 @@ describe("reconcile: the ledger follows what Podman has", () => {
     expect(byId.get("exited")?.stoppedAt).toBe(NOW - 3600);
     expect(byId.get("running")?.stoppedAt).toBeUndefined();
     expect(byId.get("again")?.stoppedAt).toBeUndefined();
+  });
+
+  it("takes now for a container whose exit Podman did not time (Go's zero time)", () => {
+    expect(byId.get("instant")?.stoppedAt).toBe(NOW);
   });
 
   it("keeps a recorded stop time while the container stays stopped", () => {

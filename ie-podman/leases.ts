@@ -92,7 +92,8 @@ export function reconcile(ledger: Ledger, containers: readonly ContainerState[],
       const { stoppedAt: _, ...running } = lease;
       leases.push(running);
     } else {
-      leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: c.ExitedAt ? c.ExitedAt : now });
+      // Podman reports Go's zero time (negative) when it did not see the exit (a container gone in an instant).
+      leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: c.ExitedAt !== undefined && c.ExitedAt > 0 ? c.ExitedAt : now });
     }
   }
   return { ...ledger, leases };

@@ -77,6 +77,7 @@ export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
     devicePrefix: host.gpus?.devicePrefix ?? "/dev/nvidia",
     sharedGpuDevices: [...NVIDIA_SHARED_DEVICES],
     reapAfterSeconds: spec.reapAfter,
+    buildUserNamespace: spec.buildUserNamespace,
     ledger: LEDGER_PATH,
     auditLog: AUDIT_LOG_PATH,
   };

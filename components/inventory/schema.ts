@@ -244,6 +244,12 @@ export const containersSchema = z.strictObject({
     })
     .optional(),
   /**
+   * Whether `ie-podman build` runs RUN steps in an automatic user namespace (`--userns=auto`: a build's
+   * root is not the host's root). Needs a kernel whose overlayfs can shift layer ownership back. Defaults
+   * to true.
+   */
+  buildUserNamespace: z.boolean().default(true),
+  /**
    * Extra settings of Podman's containers.conf by table (`engine: { cgroup_manager: cgroupfs }`), for
    * hosts that need them (the lab's cgroup v1 and nspawn limits). Defaults to none.
    */

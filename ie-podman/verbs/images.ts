@@ -3,10 +3,11 @@
  * `sif`, which turns an image into a SIF file in the caller's current directory.
  *
  * The build context and the Containerfile are read in the caller's name and copied into a root-only
- * staging directory before podman sees them: root never follows a path the user could swap. RUN steps
- * run in an automatic user namespace (`--userns=auto`): a build's root is not the host's root.
+ * staging directory (the Containerfile beside the context, not in it) before podman sees them: root never
+ * follows a path the user could swap. RUN steps run in an automatic user namespace (`--userns=auto`: a
+ * build's root is not the host's root) unless the host's configuration says its kernel cannot.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { verbArgs } from "../args";
 import { readAsCaller, tarAsCaller, writeAsCaller } from "../as-caller";
@@ -82,8 +83,11 @@ export async function build(argv: readonly string[], ctx: VerbContext): Promise<
     // GNU tar as root refuses absolute and '..' names and defers links that point out of the tree.
     capture("/usr/bin/tar", ["-C", copy, "-xf", tarFile, "--no-same-owner", "--no-same-permissions"]);
     rmSync(tarFile);
-    const args = ["build", "--userns=auto", `--label=${BUILDER_LABEL}=${caller.uid}`, `--tag=${tag}`, "--file=-", ...(values["no-cache"] === true ? ["--no-cache"] : []), ...buildArgs, copy];
-    const status = attached("/usr/bin/podman", args, { stdio: ["pipe", "inherit", "inherit"], input: file });
+    const staged = path.join(stage.dir, "Containerfile");
+    writeFileSync(staged, file, { mode: 0o600 });
+    const isolation = ctx.config.buildUserNamespace ? ["--userns=auto"] : [];
+    const args = ["build", ...isolation, `--label=${BUILDER_LABEL}=${caller.uid}`, `--tag=${tag}`, `--file=${staged}`, ...(values["no-cache"] === true ? ["--no-cache"] : []), ...buildArgs, copy];
+    const status = attached("/usr/bin/podman", args, { stdio: ["ignore", "inherit", "inherit"] });
     if (status === 0) process.stdout.write(`built ${tag}\n`);
     return status;
   } finally {

@@ -42,11 +42,12 @@ export async function start(argv: readonly string[], ctx: VerbContext): Promise<
 
 export async function rm(argv: readonly string[], ctx: VerbContext): Promise<number> {
   const caller = userOf(ctx);
-  const { values, positionals } = verbArgs("rm", argv, { force: { type: "boolean", short: "f" } });
+  const { values, positionals } = verbArgs("rm", argv, { force: { type: "boolean", short: "f" }, time: { type: "string", short: "t" } });
+  if (values.time !== undefined && !/^\d{1,4}$/.test(values.time)) throw new UsageError(`ie-podman rm: --time '${values.time}' is not a number of seconds`);
   const ids = ownIds(positionals, caller.uid, "rm");
   ctx.allowed(`rm ${ids.join(" ")}`);
   const out = await withLedger(ctx.config.ledger, (ledger) => {
-    const removed = podman.capture(["rm", ...(values.force === true ? ["--force"] : []), ...ids]).stdout;
+    const removed = podman.capture(["rm", ...(values.force === true ? ["--force"] : []), ...(values.time !== undefined ? [`--time=${values.time}`] : []), ...ids]).stdout;
     return { ledger: reconcile(withoutContainers(ledger, new Set(ids)), podman.containers(), ctx.now()), result: removed };
   });
   process.stdout.write(out);

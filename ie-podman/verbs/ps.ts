@@ -27,7 +27,7 @@ export function psRows(containers: readonly PodmanContainer[], leases: readonly 
     .filter((c) => all || RUNNING.has(c.State))
     .map((c) => {
       const lease = byId.get(c.Id);
-      const stoppedAt = RUNNING.has(c.State) ? undefined : (lease?.stoppedAt ?? (c.ExitedAt ? c.ExitedAt : undefined));
+      const stoppedAt = RUNNING.has(c.State) ? undefined : (lease?.stoppedAt ?? (c.ExitedAt !== undefined && c.ExitedAt > 0 ? c.ExitedAt : undefined));
       return {
         id: c.Id,
         name: c.Names[0] ?? "",
