@@ -27,7 +27,7 @@ import {
 } from "./render";
 
 function stack(name: string) {
-  const { inventory, diagnostics } = loadStackFile(path.join(PROJECT_ROOT, "stacks", `Pulumi.${name}.yaml`));
+  const { inventory, diagnostics } = loadStackFile(path.join(PROJECT_ROOT, "stacks", `Pulumi.${name}.yaml`), { baseDir: PROJECT_ROOT, missingHostKeyFile: "warning" });
   if (inventory === undefined) throw new Error(diagnostics.map((d) => d.message).join("\n"));
   return inventory;
 }
