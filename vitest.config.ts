@@ -12,6 +12,7 @@ export default defineConfig({
           include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts", "test/stack/**/*.test.ts"],
           exclude: ["**/*.lab.test.ts", "node_modules/**"],
           testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {

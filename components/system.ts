@@ -1,6 +1,6 @@
 /**
  * The department's whole computing system as one component: a Host per server, then the subsystems the
- * inventory declares (Ceph, Slurm, containers; VM rental joins here). It only wires components
+ * inventory declares (Ceph, Slurm, containers, VM rental). It only wires components
  * together; what each builds lives in its own folder.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -9,6 +9,9 @@ import { ieProgramBundle } from "../ie-podman/bundle";
 import { CephCluster } from "./ceph/cephCluster";
 import { ContainerHost } from "./containers/containerHost";
 import { POOL_NETWORK, containerHosts } from "./containers/render";
+import { RentalVm, type RentalSummary } from "./vm/rentalVm";
+import { vmLayout } from "./vm/render-layout";
+import { VmHost } from "./vm/vmHost";
 import { cephLayout } from "./ceph/render";
 import { Host, type SshCredentials } from "./host/host";
 import type { Inventory, Role } from "./inventory/model";
@@ -63,6 +66,8 @@ export interface SystemOutputs {
   readonly ceph?: CephSummary;
   readonly slurm?: SlurmSummary;
   readonly containers?: ContainersSummary;
+  /** Per rental: owner, host, IP and spec (bytes). */
+  readonly rentals?: Readonly<Record<string, RentalSummary>>;
 }
 
 /** Bytes of the munge key: munge's maximum, the more the better for an HMAC key. */
@@ -75,6 +80,8 @@ export class EducationSystem extends pulumi.ComponentResource {
   public readonly mungeKey?: pulumi.Output<string>;
   public readonly ceph?: CephCluster;
   public readonly slurm?: SlurmCluster;
+  /** Rental VMs by rental name. */
+  public readonly rentals: ReadonlyMap<string, RentalVm>;
   /** Container hosts by host name. */
   public readonly containerHosts: ReadonlyMap<string, ContainerHost>;
   public readonly outputs: SystemOutputs;
@@ -130,20 +137,45 @@ export class EducationSystem extends pulumi.ComponentResource {
       const layouts = containerHosts(inventory);
       const program = layouts.length > 0 ? ieProgramBundle() : "";
       for (const layout of layouts) {
-        const host = hosts.get(layout.host.name);
-        if (host === undefined) throw new Error(`container host ${layout.host.name} is not in the inventory's hosts`);
+        const host = this.hostNamed(layout.host.name);
         containerHostMap.set(layout.host.name, new ContainerHost(`${layout.host.name}-containers`, { host, layout, program }, { parent: this }));
       }
       containers = { hosts: layouts.map((l) => l.host.name), pool: inventory.containers.ipPool, network: POOL_NETWORK, reapAfterSeconds: inventory.containers.reapAfter };
     }
     this.containerHosts = containerHostMap;
 
+    const rentals = new Map<string, RentalVm>();
+    if (inventory.vms !== undefined) {
+      if (this.ceph === undefined) throw new Error("vms: VM disks live on Ceph RBD: the stack needs an ie:ceph section");
+      const layout = vmLayout(inventory, cephLayout(inventory));
+      const cephReady = [this.ceph.healthy];
+      const vmHosts = new Map<string, VmHost>();
+      layout.vmHosts.forEach((spec, i) => {
+        const host = this.hostNamed(spec.name);
+        vmHosts.set(spec.name, new VmHost(`${spec.name}-vm-host`, { host, layout, importsGoldenImage: i === 0, cephReady }, { parent: this }));
+      });
+      const golden = [...vmHosts.values()].flatMap((v) => (v.golden ? [v.golden] : []));
+      for (const rental of layout.rentals) {
+        const vmHost = vmHosts.get(rental.host);
+        if (vmHost === undefined) throw new Error(`rental ${rental.name}: ${rental.host} is not a VM host`);
+        rentals.set(rental.name, new RentalVm(`rental-${rental.name}`, { host: this.hostNamed(rental.host), layout, rental, dependsOn: [...vmHost.ready, ...golden] }, { parent: this }));
+      }
+    }
+    this.rentals = rentals;
+
     this.outputs = {
       hosts: Object.fromEntries(inventory.hosts.map((h) => [h.name, { address: h.address, roles: h.roles }])),
       ...(ceph !== undefined ? { ceph } : {}),
       ...(slurm !== undefined ? { slurm } : {}),
       ...(containers !== undefined ? { containers } : {}),
+      ...(rentals.size > 0 ? { rentals: Object.fromEntries([...rentals].map(([n, r]) => [n, r.summary])) } : {}),
     };
     this.registerOutputs({});
+  }
+
+  private hostNamed(name: string): Host {
+    const host = this.hosts.get(name);
+    if (host === undefined) throw new Error(`host ${name} is not in the inventory's hosts`);
+    return host;
   }
 }

@@ -220,8 +220,26 @@ export const vmsSchema = z.strictObject({
     /** RBD image name of the golden image. */
     name: name("image name"),
     /** A path on the VM host or an http(s) URL of a raw/qcow2 image. */
-    source: z.string().min(1),
+    source: z.string().regex(/^(\/\S+|https?:\/\/\S+)$/, { error: "source must be an absolute path on the VM host or an http(s) URL" }),
   }),
+  /**
+   * Boot a kernel and initrd from the VM host instead of the image's own boot loader (images without one,
+   * such as the lab's). Defaults to the image's boot loader.
+   */
+  directBoot: z
+    .strictObject({
+      kernel: absolutePath,
+      initrd: absolutePath,
+      cmdline: z.string().default("console=ttyS0 root=/dev/sda rw"),
+    })
+    .optional(),
+  /** How long a VM may take to shut down (ACPI) before a spec change powers it off. Defaults to 2m. */
+  shutdownGrace: duration.prefault("2m"),
+  /**
+   * Settings of libvirt's /etc/libvirt/qemu.conf (`cgroup_controllers: []` where libvirt may not use
+   * cgroups, as in the lab). Defaults to none.
+   */
+  qemuConf: z.record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number(), z.array(z.string())])).default({}),
   rentals: z.array(rentalSchema).default([]),
 });
 

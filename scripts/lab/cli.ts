@@ -62,7 +62,7 @@ const up: Verb = {
     if (!result.alreadyUp) {
       say(
         `timings (s): prerequisites ${t.prerequisites}, cleanup ${t.cleanup}, base rootfs ${t.rootfs} (${t.rootfsBuilt ? "built" : "cached"}), ` +
-          `hosts prepared ${t.prepare}, network ${t.network}, boot to sshd ${t.boot}`,
+          `hosts prepared ${t.prepare}, network ${t.network}, boot to sshd ${t.boot}, golden image ${t.golden}`,
       );
     }
     say(`lab up in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -29,6 +29,17 @@ export interface LabHostSpec {
   readonly gpus?: LabGpus;
 }
 
+/** The small bootable image the lab makes on its VM hosts (the stack's golden image source). */
+export interface LabGoldenImage {
+  /** vms.goldenImage.source: where the raw image is written. */
+  readonly image: string;
+  /** vms.directBoot: where the VM host's kernel and initrd are copied for the guests. */
+  readonly kernel: string;
+  readonly initrd: string;
+  /** The image's virtual size in bytes: the VM defaults' disk (a rental clone starts at this size). */
+  readonly size: number;
+}
+
 export interface LabPlan {
   /** The lab subnet in CIDR notation, e.g. `10.77.0.0/24`. */
   readonly subnet: string;
@@ -37,6 +48,8 @@ export interface LabPlan {
   readonly gateway: string;
   readonly bridge: string;
   readonly hosts: readonly LabHostSpec[];
+  /** Present when the stack rents VMs with direct kernel boot (the lab's way). */
+  readonly goldenImage?: LabGoldenImage;
 }
 
 /** Thrown when the stack file cannot describe a lab; the message says where and what to fix. */
@@ -89,6 +102,16 @@ export function planFromStackText(text: string, source: string): LabPlan {
       roles: h.roles,
       ...(h.gpus ? { gpus: { type: h.gpus.type, count: h.gpus.count, devicePrefix: h.gpus.devicePrefix } } : {}),
     })),
+    ...(inventory.vms?.directBoot !== undefined
+      ? {
+          goldenImage: {
+            image: inventory.vms.goldenImage.source,
+            kernel: inventory.vms.directBoot.kernel,
+            initrd: inventory.vms.directBoot.initrd,
+            size: inventory.vms.defaults.disk,
+          },
+        }
+      : {}),
   };
 }
 

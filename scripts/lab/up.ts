@@ -15,12 +15,12 @@ import { localDebianMirror, resolveMirror } from "./mirror";
 import { removeTree } from "./mounts";
 import { ensureNetwork } from "./network";
 import { removeNspawnRuntime } from "./nspawn-runtime";
-import { hostKeyPath, hostRootfsPath, labStatePath, pidFilePath, runDir } from "./paths";
+import { hostKeyPath, hostRootfsPath, labScriptPath, labStatePath, pidFilePath, runDir } from "./paths";
 import { forgetHosts } from "./runner/state";
 import type { LabPlan } from "./plan";
 import { installPrerequisites } from "./prereqs";
 import { LAB_SUITE, ensureAptArchive, ensureBaseRootfs, prepareHost } from "./rootfs";
-import { ensureLabKey, type PinnedHostKey } from "./ssh";
+import { ensureLabKey, sshRun, type PinnedHostKey } from "./ssh";
 import { sshAnswers } from "./status";
 
 export interface LabUpOptions {
@@ -55,6 +55,8 @@ export interface LabUpResult {
     readonly prepare: number;
     readonly network: number;
     readonly boot: number;
+    /** Making the golden image on the VM hosts (0 when it existed). */
+    readonly golden: number;
     readonly total: number;
   };
 }
@@ -83,7 +85,7 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
     return {
       alreadyUp: true,
       hosts: plan.hosts.map((h) => ({ ...h, pid: running.get(h.name) ?? 0, seconds: 0, started: false })),
-      timings: { prerequisites, cleanup: 0, rootfs: 0, rootfsBuilt: false, prepare: 0, network: 0, boot: 0, total: since(t0) },
+      timings: { prerequisites, cleanup: 0, rootfs: 0, rootfsBuilt: false, prepare: 0, network: 0, boot: 0, golden: 0, total: since(t0) },
     };
   }
 
@@ -129,6 +131,10 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
   const ready = await waitForHosts(booting, pinnedKeysOf(plan, keep), options.bootTimeoutSeconds ?? 120);
   const boot = since(t5);
 
+  const t6 = Date.now();
+  await makeGoldenImages(plan, log);
+  const golden = since(t6);
+
   const seconds = new Map(ready.map((r) => [r.name, r.seconds]));
   const pids = new Map<string, number>([...running, ...booting.map((b) => [b.name, b.pid] as const)]);
   return {
@@ -141,8 +147,23 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
       seconds: Math.round((seconds.get(h.name) ?? 0) * 10) / 10,
       started: !keep.has(h.name),
     })),
-    timings: { prerequisites, cleanup, rootfs, rootfsBuilt: base.built, prepare, network, boot, total: since(t0) },
+    timings: { prerequisites, cleanup, rootfs, rootfsBuilt: base.built, prepare, network, boot, golden, total: since(t0) },
   };
+}
+
+/**
+ * The stack's golden image on each VM host (a small busybox disk and the host's kernel for direct boot;
+ * scripts/lab/golden-image.sh), made once: `apply` imports it into Ceph.
+ */
+async function makeGoldenImages(plan: LabPlan, log: (line: string) => void): Promise<void> {
+  const golden = plan.goldenImage;
+  if (golden === undefined) return;
+  const script = readFileSync(labScriptPath("golden-image.sh"), "utf8");
+  for (const host of plan.hosts.filter((h) => h.roles.includes("vm-host"))) {
+    const r = await sshRun(host.address, ["bash", "-c", script, "golden-image.sh", golden.image, golden.kernel, golden.initrd, String(golden.size)], 600_000);
+    if (r.status !== 0) throw new Error(`making the golden image on ${host.name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+    log(`${host.name}: ${r.stdout.trim().split("\n").pop() ?? ""}`);
+  }
 }
 
 async function mirrorAddresses(): Promise<string[]> {

@@ -17,6 +17,9 @@ export const TEST_TOOLS: Readonly<Record<string, string>> = {
   "ceph-authtool": "ceph-common",
   // sudo's own parser for the rendered sudoers rule of ie-podman
   visudo: "sudo",
+  // libvirt's schema check of the rendered domain and secret XML (it runs xmllint)
+  "virt-xml-validate": "libvirt-clients",
+  xmllint: "libxml2-utils",
 };
 
 function missingPackages(): string[] {

@@ -12,7 +12,7 @@ beforeAll(async () => {
   stack = await setUpMockStack({ stack: "ie", delayMs: 2 });
   const { runProgram } = await import("../../components/program");
   await stack.run(runProgram);
-});
+}, 60_000);
 
 const resolved = (r: RegisteredResource): number => {
   if (r.resolvedAt === undefined) throw new Error(`${r.name} never resolved`);

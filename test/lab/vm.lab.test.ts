@@ -1,0 +1,96 @@
+/**
+ * VM rental on the lab: every rental of the lab stack runs from an RBD clone of the golden snapshot under
+ * TCG, boots to userspace (the guest's marker on its serial console), follows a memory change on the next
+ * apply without touching the other VM, and leaves its disk behind when it is removed from the stack.
+ */
+import { describe, expect, it } from "vitest";
+import type { Document } from "yaml";
+import { apply, changedLabStack, must, onHost, summaryCounts, waitFor } from "./support";
+
+const HOST = "lab1";
+const RENTALS = ["alice-vm", "bob-vm"];
+const rbd = (args: string) => must(onHost(HOST, `rbd --id libvirt ${args}`), `rbd ${args}`);
+const virsh = (args: string) => must(onHost(HOST, `virsh ${args}`), `virsh ${args}`);
+
+/** A copy of the lab stack with the rentals changed by `edit`. */
+function withRentals(label: string, edit: (rentals: Record<string, unknown>[]) => Record<string, unknown>[]): string {
+  return changedLabStack(label, (doc: Document) => {
+    const rentals = (doc.getIn(["config", "ie:vms", "rentals"]) as { toJSON(): Record<string, unknown>[] }).toJSON();
+    doc.setIn(["config", "ie:vms", "rentals"], doc.createNode(edit(rentals)));
+  });
+}
+
+describe("rental VMs on the lab", () => {
+  it.each(RENTALS)("%s runs from a clone of the golden snapshot, with QEMU watching its RBD disk", (name) => {
+    expect(virsh(`domstate rental-${name}`).trim()).toBe("running");
+    expect(rbd(`info vms/rental-${name}`)).toMatch(/parent: vms\/lab-golden@golden/);
+    expect(rbd(`status vms/rental-${name}`)).toMatch(/watcher=\S+ client\.\d+/);
+    expect(virsh(`dominfo rental-${name}`)).toMatch(/Autostart:\s+enable/);
+  });
+
+  it.each(RENTALS)("%s boots to userspace from its RBD disk: the guest's marker on the serial console", async (name) => {
+    const marker = await waitFor(
+      `the guest marker of ${name}`,
+      () => /IE-LAB-GUEST-UP \S+ root=\/dev\/sda/.exec(onHost(HOST, `cat /var/log/libvirt/qemu/rental-${name}-serial.log 2>/dev/null || true`).stdout)?.[0],
+      240_000,
+      3000,
+    );
+    console.log(`${name}: ${marker}`);
+  });
+
+  it("applies a memory change to that VM alone", () => {
+    const aliceId = virsh("domid rental-alice-vm").trim();
+    const changed = withRentals("vm-memory", (rentals) => rentals.map((r) => (r.name === "bob-vm" ? { ...r, memory: "384MiB" } : r)));
+    const out = apply("--config-file", changed);
+    const updated = [...out.matchAll(/^\[.*\]\s+\S+\s+update\s+(\S+)/gm)].map((m) => m[1]).sort();
+    expect(updated).toEqual(["lab1-file-bob-vm-domain.xml", "lab1-vm-bob-vm"]);
+    expect(virsh("dominfo rental-bob-vm")).toMatch(/Max memory:\s+393216 KiB/);
+    expect(virsh("domstate rental-bob-vm").trim()).toBe("running");
+    expect(virsh("domid rental-alice-vm").trim()).toBe(aliceId);
+    // Back to the stack as written: bob-vm gets its 512 MiB again.
+    apply();
+    expect(virsh("dominfo rental-bob-vm")).toMatch(/Max memory:\s+524288 KiB/);
+  }, 900_000);
+
+  it("refuses to shrink a rental's disk, naming it, and changes nothing", () => {
+    const before = rbd("info vms/rental-alice-vm --format json");
+    const changed = withRentals("vm-shrink", (rentals) => rentals.map((r) => (r.name === "alice-vm" ? { ...r, disk: "5GiB" } : r)));
+    let failure = "";
+    try {
+      apply("--config-file", changed);
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    expect(failure).toMatch(/refusing to shrink vms\/rental-alice-vm from 10737418240 to 5368709120 bytes/);
+    expect(rbd("info vms/rental-alice-vm --format json")).toBe(before);
+    expect(virsh("domstate rental-alice-vm").trim()).toBe("running");
+    apply();
+  }, 900_000);
+
+  it("undefines a rental removed from the stack and keeps its disk; it comes back on its own disk", () => {
+    const changed = withRentals("vm-removed", (rentals) => rentals.filter((r) => r.name !== "alice-vm"));
+    const counts = summaryCounts(apply("--config-file", changed));
+    expect(counts.delete).toBeGreaterThanOrEqual(1);
+    expect(onHost(HOST, "virsh dominfo rental-alice-vm").code).not.toBe(0);
+    expect(rbd("ls -l vms")).toMatch(/^rental-alice-vm\s/m);
+    apply();
+    expect(virsh("domstate rental-alice-vm").trim()).toBe("running");
+    expect(rbd("info vms/rental-alice-vm")).toMatch(/parent: vms\/lab-golden@golden/);
+  }, 900_000);
+
+  it("makes a 10 GiB disk in seconds: a clone against a full copy of the golden image", () => {
+    const timed = (cmd: string) => {
+      const out = must(onHost(HOST, `s=$(date +%s.%N); ${cmd} >/dev/null; e=$(date +%s.%N); echo "$s $e"`), cmd).trim().split(" ").map(Number);
+      return out[1] - out[0];
+    };
+    onHost(HOST, "rbd --id libvirt rm --no-progress vms/timing-clone 2>/dev/null; rbd --id libvirt rm --no-progress vms/timing-copy 2>/dev/null; true");
+    const clone = timed("rbd --id libvirt clone vms/lab-golden@golden vms/timing-clone");
+    const copy = timed("rbd --id libvirt cp --no-progress vms/lab-golden@golden vms/timing-copy");
+    const sizes = rbd("ls -l vms");
+    console.log(`10 GiB disk: rbd clone ${clone.toFixed(2)} s, rbd cp ${copy.toFixed(2)} s\n${sizes}`);
+    // Test images only, made just above: removed again.
+    must(onHost(HOST, "rbd --id libvirt rm --no-progress vms/timing-clone && rbd --id libvirt rm --no-progress vms/timing-copy"), "remove timing images");
+    expect(clone).toBeLessThan(10);
+    expect(sizes).toMatch(/^timing-clone\s+10 GiB\s+vms\/lab-golden@golden/m);
+  });
+});
