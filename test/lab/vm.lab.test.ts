@@ -21,6 +21,16 @@ function withRentals(label: string, edit: (rentals: Record<string, unknown>[]) =
 }
 
 describe("rental VMs on the lab", () => {
+  it("lists every rental as a running domain and its disk in the VM pool", () => {
+    const domains = virsh("list --all");
+    const images = rbd("ls -l vms");
+    console.log(`virsh list --all on ${HOST}:\n${domains}\nrbd ls -l vms:\n${images}`);
+    for (const name of RENTALS) {
+      expect(domains).toMatch(new RegExp(`rental-${name}\\s+running`));
+      expect(images).toMatch(new RegExp(`^rental-${name}\\s+10 GiB\\s+vms/lab-golden@golden`, "m"));
+    }
+  });
+
   it.each(RENTALS)("%s runs from a clone of the golden snapshot, with QEMU watching its RBD disk", (name) => {
     expect(virsh(`domstate rental-${name}`).trim()).toBe("running");
     expect(rbd(`info vms/rental-${name}`)).toMatch(/parent: vms\/lab-golden@golden/);
