@@ -4,7 +4,7 @@
  * started after the lock is released (attached, or detached with `-d`).
  */
 import { type VerbContext, policyContext, presentDevices, userOf } from "../context";
-import { freeAddress, freeGpus, reconcile, withLease } from "../leases";
+import { freeAddress, freeGpus, reconcile, withLease, withoutContainers } from "../leases";
 import { parseRun, podmanCreateArgs } from "../policy";
 import { podman } from "../podman";
 import { withLedger } from "../store";
@@ -33,7 +33,16 @@ export async function run(argv: readonly string[], ctx: VerbContext): Promise<nu
     return { ledger: withLease(ledger, lease), result: { id, ip, gpus } };
   });
   if (request.detach) {
-    podman.capture(["start", created.id]);
+    try {
+      podman.capture(["start", created.id]);
+    } catch (e) {
+      // A run that failed leaves nothing behind: no container, no lease.
+      await withLedger(config.ledger, (ledger) => {
+        podman.capture(["rm", "--force", "--time=0", created.id]);
+        return { ledger: withoutContainers(ledger, new Set([created.id])), result: undefined };
+      });
+      throw e;
+    }
     process.stdout.write(`${created.id}\n`);
     return 0;
   }
