@@ -28,7 +28,7 @@ function cephDaemons(): Record<string, string> {
 }
 
 describe("Ceph on the lab", () => {
-  it("has 3 mons in quorum on 3 hosts, every OSD up and in with its device class, and HEALTH_OK", () => {
+  it("has 3 mons in quorum on 3 hosts, every OSD up and in with its device class, and HEALTH_OK", async () => {
     console.log(`ceph -s:\n${ceph("-s")}\nceph osd tree:\n${ceph("osd tree")}`);
     expect(json<{ quorum_names: string[] }>("quorum_status").quorum_names.sort()).toEqual(mons);
     const tree = json<{ nodes: { type: string; name: string; children?: number[]; id: number; device_class?: string; status?: string }[] }>("osd tree");
@@ -40,8 +40,12 @@ describe("Ceph on the lab", () => {
     }
     const stat = json<{ num_osds: number; num_up_osds: number; num_in_osds: number }>("osd stat");
     expect(stat).toMatchObject({ num_osds: 5, num_up_osds: 5, num_in_osds: 5 });
-    expect(json<{ status: string }>("health").status).toBe("HEALTH_OK");
-  });
+    // Other lab tests load the machine (hundreds of containers, TCG guests): a passing warning such as slow
+    // heartbeats may show for a moment. The cluster must come back to HEALTH_OK; what warned is printed.
+    const detail = onHost("lab1", "ceph health detail").stdout;
+    if (!/^HEALTH_OK/.test(detail)) console.log(`ceph health detail, waiting for HEALTH_OK:\n${detail}`);
+    await waitFor("HEALTH_OK", () => (json<{ status: string }>("health").status === "HEALTH_OK" ? true : undefined), 180_000, 3000);
+  }, 240_000);
 
   it("puts each pool on the CRUSH rule of its device class with its size", () => {
     const rules = json<{ rule_id: number; rule_name: string }[]>("osd crush rule dump");
