@@ -66,7 +66,7 @@ export function withoutContainers(ledger: Ledger, gone: ReadonlySet<string>): Le
 }
 
 /** The states in which a container is not stopped. */
-const LIVE_STATES = new Set(["running", "paused", "stopping"]);
+export const LIVE_STATES: ReadonlySet<string> = new Set(["running", "paused", "stopping"]);
 
 /** What the ledger needs of a container Podman reports. */
 export interface ContainerState {
@@ -74,6 +74,14 @@ export interface ContainerState {
   readonly State: string;
   /** Unix seconds; 0 or absent while it never exited. */
   readonly ExitedAt?: number;
+}
+
+/**
+ * When Podman saw the container exit, in unix seconds; undefined when it did not time it (no exit yet, or
+ * Go's zero time, negative, for a container gone in an instant).
+ */
+export function exitTime(c: ContainerState): number | undefined {
+  return c.ExitedAt !== undefined && c.ExitedAt > 0 ? c.ExitedAt : undefined;
 }
 
 /**
@@ -92,8 +100,7 @@ export function reconcile(ledger: Ledger, containers: readonly ContainerState[],
       const { stoppedAt: _, ...running } = lease;
       leases.push(running);
     } else {
-      // Podman reports Go's zero time (negative) when it did not see the exit (a container gone in an instant).
-      leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: c.ExitedAt !== undefined && c.ExitedAt > 0 ? c.ExitedAt : now });
+      leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: exitTime(c) ?? now });
     }
   }
   return { ...ledger, leases };

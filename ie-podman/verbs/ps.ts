@@ -1,7 +1,7 @@
 /** `ie-podman ps`: the caller's containers with the address, the GPUs and how long each has been stopped. */
 import { verbArgs } from "../args";
 import { type VerbContext, userOf } from "../context";
-import type { Lease } from "../leases";
+import { LIVE_STATES, exitTime, type Lease } from "../leases";
 import { humanDuration, ownContainers, type PodmanContainer } from "../ownership";
 import { podman } from "../podman";
 import { readLedger } from "../store";
@@ -18,16 +18,14 @@ export interface PsRow {
   readonly stoppedForSeconds?: number;
 }
 
-const RUNNING = new Set(["running", "paused", "stopping"]);
-
 /** The rows of the caller's containers: what Podman says, with what the ledger holds for each. */
 export function psRows(containers: readonly PodmanContainer[], leases: readonly Lease[], uid: number, now: number, all: boolean): PsRow[] {
   const byId = new Map(leases.map((l) => [l.container, l]));
   return ownContainers(containers, uid)
-    .filter((c) => all || RUNNING.has(c.State))
+    .filter((c) => all || LIVE_STATES.has(c.State))
     .map((c) => {
       const lease = byId.get(c.Id);
-      const stoppedAt = RUNNING.has(c.State) ? undefined : (lease?.stoppedAt ?? (c.ExitedAt !== undefined && c.ExitedAt > 0 ? c.ExitedAt : undefined));
+      const stoppedAt = LIVE_STATES.has(c.State) ? undefined : (lease?.stoppedAt ?? exitTime(c));
       return {
         id: c.Id,
         name: c.Names[0] ?? "",
