@@ -1,16 +1,17 @@
 /**
- * ie-podman's entry point (bundled to one file and installed as /usr/local/bin/ie-podman, run through a
- * sudoers rule): who is asking, which verb, the audit line of every decision, exit statuses.
+ * ie-podman's program (bundled to one file, installed as /usr/local/lib/ie-podman/ie-podman.cjs and started
+ * only by the root-owned entry script /usr/local/bin/ie-podman, which users run through a sudoers rule):
+ * that it was started that way, who is asking, which verb, the audit line of every attempt, exit statuses.
  *
  * Exit status: the container's or podman's own for attached verbs; 0 done; 1 failed (podman failed, pool
  * exhausted, ...); 2 refused or wrong usage.
  */
 import { spawnSync } from "node:child_process";
-import { realpathSync } from "node:fs";
 import { audit } from "./audit";
 import { type PasswdEntry, identify, parsePasswdLine } from "./caller";
-import { loadHostConfig } from "./config";
+import { type HostConfig, loadHostConfig } from "./config";
 import { UsageError, type VerbContext } from "./context";
+import { readEntryArgv, startProblem } from "./entry";
 import { HELP, overview, verbHelp } from "./help";
 import { PolicyError } from "./policy";
 import { build, images, sif } from "./verbs/images";
@@ -24,37 +25,50 @@ type Verb = (argv: readonly string[], ctx: VerbContext) => Promise<number>;
 const VERBS: Readonly<Record<string, Verb>> = { run, ps, stop, start, rm, logs, exec, inspect, build, images, sif, reap };
 
 function lookupPasswd(uid: number): PasswdEntry | undefined {
-  const r = spawnSync("getent", ["passwd", String(uid)], { encoding: "utf8" });
+  const r = spawnSync("getent", ["passwd", "--", String(uid)], { encoding: "utf8" });
   return r.status === 0 ? parsePasswdLine(r.stdout) : undefined;
+}
+
+/** The host's configuration, or the reason there is none (help still works on a host without one). */
+function hostConfig(): HostConfig | Error {
+  try {
+    return loadHostConfig();
+  } catch (e) {
+    return e as Error;
+  }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  const identity = identify(process.geteuid?.() ?? -1, process.env, lookupPasswd);
+  if (identity.kind === "unprivileged") {
+    process.stderr.write("ie-podman: run it as ie-podman (its entry goes through sudo)\n");
+    return 2;
+  }
+  const caller = identity.kind === "user" ? identity.caller : undefined;
+  const config = hostConfig();
+  const who = caller !== undefined ? { uid: caller.uid, user: caller.user } : { uid: 0, user: "root" };
+  // Every attempt is recorded, help and unknown verbs too: the log is where an admin sees probing.
+  const record = (decision: "allowed" | "refused" | "failed" | "done", detail: string) => {
+    if (!(config instanceof Error)) audit(config.auditLog, { ...who, verb: verb ?? "", args: rest, decision, detail });
+  };
   if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    record("done", "help");
     process.stdout.write(overview());
     return verb === undefined ? 2 : 0;
   }
-  const handler = VERBS[verb];
-  if (handler === undefined || !Object.hasOwn(HELP, verb)) {
+  const handler = Object.hasOwn(VERBS, verb) && Object.hasOwn(HELP, verb) ? VERBS[verb] : undefined;
+  if (handler === undefined) {
+    record("refused", "unknown verb");
     process.stderr.write(`ie-podman: unknown verb '${verb}'\n\n${overview()}`);
     return 2;
   }
   if (rest[0] === "--help" || rest[0] === "-h") {
+    record("done", "help");
     process.stdout.write(verbHelp(verb));
     return 0;
   }
-
-  const identity = identify(process.geteuid?.() ?? -1, process.env, lookupPasswd);
-  if (identity.kind === "unprivileged") {
-    // Users type `ie-podman ...`; the sudoers rule lets this very file run as root, and sudo tells it who called.
-    const self = realpathSync(process.argv[1]);
-    const r = spawnSync("sudo", ["-n", "--", self, ...argv], { stdio: "inherit" });
-    return r.status ?? 1;
-  }
-  const caller = identity.kind === "user" ? identity.caller : undefined;
-  const config = loadHostConfig();
-  const who = caller !== undefined ? { uid: caller.uid, user: caller.user } : { uid: 0, user: "root" };
-  const record = (decision: "allowed" | "refused" | "failed", detail: string) => audit(config.auditLog, { ...who, verb, args: rest, decision, detail });
+  if (config instanceof Error) throw config;
   const ctx: VerbContext = { config, caller, allowed: (detail) => record("allowed", detail), now: () => Math.floor(Date.now() / 1000) };
   try {
     return await handler(rest, ctx);
@@ -76,7 +90,23 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/** The user's words, once this process is known to have been started by the entry script. */
+function entryArgv(): readonly string[] | string {
+  const problem = startProblem({ argv: process.argv, execArgv: process.execArgv, env: process.env });
+  if (problem !== undefined) return `refusing to run: ${problem}; ie-podman starts only through its entry script`;
+  try {
+    return readEntryArgv();
+  } catch (e) {
+    return `refusing to run: ${(e as Error).message}; ie-podman starts only through its entry script`;
+  }
+}
+
+const words = entryArgv();
+if (typeof words === "string") {
+  process.stderr.write(`ie-podman: ${words}\n`);
+  process.exit(2);
+}
+main(words).then(
   (status) => process.exit(status),
   (e: unknown) => {
     process.stderr.write(`ie-podman: ${(e as Error).message}\n`);

@@ -4,7 +4,7 @@
  * ManagedFile (drift shows a hand edit); packages and directories come from idempotent scripts.
  *
  * Order on the host: Apptainer's apt source -> packages -> directories and id ranges -> Podman's files ->
- * ie-podman, its configuration, and only then the sudoers rule (users never get a rule for a program that
+ * ie-podman (its entry script and its program), its configuration, and only then the sudoers rule (users never get a rule for a program that
  * is not in place) -> the reaper's units and timer.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,12 +13,14 @@ import {
   APPTAINER_LIST,
   APPTAINER_PREFERENCES,
   IE_PODMAN_PATH,
+  IE_PODMAN_PROGRAM,
   POOL_NETWORK,
   type ContainerHostLayout,
   apptainerSource,
   renderAptPreferences,
   renderAptSource,
   renderContainersConf,
+  renderEntryScript,
   renderIeProgramConfig,
   renderPoolNetwork,
   renderReaperService,
@@ -69,7 +71,9 @@ export class ContainerHost extends pulumi.ComponentResource {
       file("pool-network", `/etc/containers/networks/${POOL_NETWORK}.json`, renderPoolNetwork(spec), [prepared]),
     ];
     const programFiles = [
-      file("ie-podman", IE_PODMAN_PATH, program, [prepared], "0755"),
+      // The program is data for node (not executable); only the entry script starts it, as root.
+      file("ie-podman-program", IE_PODMAN_PROGRAM, program, [prepared], "0644"),
+      file("ie-podman", IE_PODMAN_PATH, renderEntryScript(), [prepared], "0755"),
       file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared]),
     ];
     const sudoers = file("ie-podman-sudoers", "/etc/sudoers.d/ie-podman", renderSudoers(), [...podmanFiles, ...programFiles], "0440");

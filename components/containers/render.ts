@@ -11,8 +11,12 @@ import type { ContainersSpec, HostSpec, Inventory } from "../inventory/model";
 import { hostsWithRole } from "../inventory/model";
 import { firstHostAddress } from "../inventory/net";
 
-/** Where ie-podman is installed; the sudoers rule names exactly this file. */
+/** ie-podman's entry script, the command users type; the sudoers rule names exactly this file. */
 export const IE_PODMAN_PATH = "/usr/local/bin/ie-podman";
+/** ie-podman's program (one JavaScript file, not executable): only the entry script starts it. */
+export const IE_PODMAN_PROGRAM = "/usr/local/lib/ie-podman/ie-podman.cjs";
+/** The runtime the entry starts: the OS's own nodejs package. */
+export const NODE_PATH = "/usr/bin/node";
 /** The Podman network of the address pool. */
 export const POOL_NETWORK = "ie-podman";
 /** The bridge of that network on the host (15 characters at most). */
@@ -85,6 +89,45 @@ export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
 
 export function renderIeProgramConfig(layout: ContainerHostLayout): string {
   return `${JSON.stringify(ieProgramConfig(layout), null, 2)}\n`;
+}
+
+/** Where the entry script and what it starts live (tests render it with other paths). */
+export interface EntryPaths {
+  /** The entry script itself, re-run through sudo by a user. Defaults to IE_PODMAN_PATH. */
+  readonly self: string;
+  /** The node binary. Defaults to NODE_PATH. */
+  readonly node: string;
+  /** ie-podman's program. Defaults to IE_PODMAN_PROGRAM. */
+  readonly program: string;
+}
+
+const ENTRY_DEFAULTS: EntryPaths = { self: IE_PODMAN_PATH, node: NODE_PATH, program: IE_PODMAN_PROGRAM };
+
+/**
+ * The entry script, /usr/local/bin/ie-podman: the only thing sudo runs as root for a user. Node would parse
+ * any word on its command line (Debian 13's nodejs reads `--env-file` even among a script's arguments), so
+ * node gets a fixed argv (`node -- PROGRAM`) and a fixed environment (`env -i`: no NODE_*, nothing of the
+ * caller's but sudo's SUDO_* and a checked TERM), and the user's words go to descriptor 3 as NUL-terminated
+ * frames, which node does not read. Run by a user, it first re-runs itself through sudo.
+ */
+export function renderEntryScript(paths: Partial<EntryPaths> = {}): string {
+  const { self, node, program } = { ...ENTRY_DEFAULTS, ...paths };
+  return `#!/bin/bash
+# Managed by ie-infra: the entry of ie-podman. Users run it; it re-runs itself through sudo. As root it starts
+# ie-podman's program with a fixed node command line and environment, and hands the arguments over
+# descriptor 3 (NUL-terminated), where node never parses them.
+set -euo pipefail
+if [[ $EUID -ne 0 ]]; then
+  exec /usr/bin/sudo -n -- ${self} "$@"
+fi
+term=\${TERM:-dumb}
+[[ $term =~ ^[A-Za-z0-9._+-]{1,64}$ ]] || term=dumb
+env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "TERM=$term")
+for name in SUDO_UID SUDO_GID SUDO_USER; do
+  if [[ -n \${!name+set} ]]; then env+=("$name=\${!name}"); fi
+done
+exec /usr/bin/env -i "\${env[@]}" ${node} -- ${program} 3< <(if (($#)); then printf '%s\\0' "$@"; fi)
+`;
 }
 
 /**

@@ -37,15 +37,18 @@ describe("a container host", () => {
   it("grants sudo for ie-podman only once ie-podman and its configuration are on the host", () => {
     const sudoers = file("gpu1-file-ie-podman-sudoers");
     expect(fileInputs(sudoers.name)).toMatchObject({ path: "/etc/sudoers.d/ie-podman", mode: "0440", owner: "root:root" });
-    for (const f of ["gpu1-file-ie-podman", "gpu1-file-ie-podman-config", "gpu1-file-storage.conf", "gpu1-file-pool-network"]) {
+    for (const f of ["gpu1-file-ie-podman", "gpu1-file-ie-podman-program", "gpu1-file-ie-podman-config", "gpu1-file-storage.conf", "gpu1-file-pool-network"]) {
       expect(sudoers.registeredAt, f).toBeGreaterThan(resolved(file(f)));
     }
   });
 
-  it("installs ie-podman as an executable root-owned file, its configuration naming the host's GPUs", () => {
-    const program = fileInputs("gpu1-file-ie-podman");
-    expect(program).toMatchObject({ path: "/usr/local/bin/ie-podman", mode: "0755", owner: "root:root" });
-    expect(program.content.startsWith("#!/usr/bin/node\n")).toBe(true);
+  it("installs ie-podman as a root-owned entry script that starts a non-executable program, its configuration naming the host's GPUs", () => {
+    const entry = fileInputs("gpu1-file-ie-podman");
+    expect(entry).toMatchObject({ path: "/usr/local/bin/ie-podman", mode: "0755", owner: "root:root" });
+    expect(entry.content).toMatch(/^#!\/bin\/bash\n/);
+    expect(entry.content).toContain("/usr/bin/node -- /usr/local/lib/ie-podman/ie-podman.cjs 3<");
+    const program = fileInputs("gpu1-file-ie-podman-program");
+    expect(program).toMatchObject({ path: "/usr/local/lib/ie-podman/ie-podman.cjs", mode: "0644", owner: "root:root" });
     expect(JSON.parse(fileInputs("gpu1-file-ie-podman-config").content)).toMatchObject({ gpus: 2, pool: "10.89.60.0/22", reapAfterSeconds: 604800 });
   });
 
@@ -63,6 +66,7 @@ describe("a container host", () => {
         "/etc/systemd/system/ie-podman-reap.service",
         "/etc/systemd/system/ie-podman-reap.timer",
         "/usr/local/bin/ie-podman",
+        "/usr/local/lib/ie-podman/ie-podman.cjs",
       ].sort(),
     );
   });
