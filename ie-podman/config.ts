@@ -7,6 +7,9 @@ import { z } from "zod";
 
 export const CONFIG_PATH = "/etc/ie-podman/config.json";
 
+const limit = z.strictObject({ default: z.number().positive(), max: z.number().positive() });
+const caps = z.strictObject({ maxContainers: z.int().min(1), maxAddresses: z.int().min(0), maxGpus: z.int().min(0) });
+
 export const hostConfigSchema = z.strictObject({
   /** The Podman network of the address pool (`--ip`). */
   network: z.string().min(1),
@@ -26,6 +29,12 @@ export const hostConfigSchema = z.strictObject({
   ledger: z.string().startsWith("/"),
   /** JSON lines, one per action: who, what, the decision. */
   auditLog: z.string().startsWith("/"),
+  /** Default and ceiling per container: memory and shm in bytes, CPUs, pids. */
+  limits: z.strictObject({ memory: limit, cpus: limit, pids: limit, shm: limit }),
+  /** What one user may hold at once (the stack's containers.max*PerUser). */
+  caps,
+  /** Users with caps of their own (users[].containerCaps), by uid. */
+  userCaps: z.record(z.string().regex(/^\d+$/), caps),
 });
 
 export type HostConfig = z.infer<typeof hostConfigSchema>;
@@ -44,4 +53,10 @@ export function loadHostConfig(file = CONFIG_PATH): HostConfig {
     throw new Error(`${file}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** The caps that apply to `uid`, and whether they are the user's own or the section's. */
+export function capsFor(config: HostConfig, uid: number): { caps: HostConfig["caps"]; source: "section" | "user" } {
+  const own = Object.hasOwn(config.userCaps, String(uid)) ? config.userCaps[String(uid)] : undefined;
+  return own !== undefined ? { caps: own, source: "user" } : { caps: config.caps, source: "section" };
 }

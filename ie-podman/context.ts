@@ -23,8 +23,8 @@ export function userOf(ctx: VerbContext): Caller {
   return ctx.caller;
 }
 
-export function policyContext(caller: Caller): PolicyContext {
-  return { caller, realpath: (p) => realpathSync(p) };
+export function policyContext(caller: Caller, config: HostConfig): PolicyContext {
+  return { caller, realpath: (p) => realpathSync(p), limits: config.limits };
 }
 
 /** The GPU driver nodes of the configuration that exist on this host. */

@@ -19,7 +19,10 @@ fs.symlinkSync(path.join(home, "data"), path.join(home, "data-link"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const caller: Caller = { uid: 2001, gid: 2001, user: "alice", home };
-const ctx: PolicyContext = { caller, realpath: (p) => fs.realpathSync(p) };
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const limits = { memory: { default: 4 * GiB, max: 16 * GiB }, cpus: { default: 2, max: 8 }, pids: { default: 1024, max: 4096 }, shm: { default: GiB, max: 8 * GiB } };
+const ctx: PolicyContext = { caller, realpath: (p) => fs.realpathSync(p), limits };
 const run = (...argv: string[]) => parseRun([...argv, "img"], ctx);
 
 function refusal(argv: string[]): PolicyError {
@@ -107,7 +110,6 @@ describe("allowed options", () => {
     [["-p", "127.0.0.1:8888:8888/tcp"], ["--publish=127.0.0.1:8888:8888/tcp"]],
     [["-w", "/work"], ["--workdir=/work"]],
     [["--name", "train-1"], ["--name=train-1"]],
-    [["-m", "4g", "--cpus", "2.5", "--shm-size=1g"], ["--memory=4g", "--cpus=2.5", "--shm-size=1g"]],
   ])("%j becomes %j", (argv, options) => {
     expect(run(...argv).options).toEqual(options);
   });
@@ -121,6 +123,42 @@ describe("allowed options", () => {
   it("keeps -d and -i as the CLI's own decisions (create, then start attached or not)", () => {
     expect(parseRun(["-d", "img"], ctx)).toMatchObject({ detach: true, interactive: false, options: [] });
     expect(parseRun(["-it", "img"], ctx)).toMatchObject({ detach: false, interactive: true, options: ["--interactive", "--tty"] });
+  });
+});
+
+describe("resource limits: a default for everything not asked for, a ceiling for what is", () => {
+  it("gives every container the defaults, swap held to the memory limit", () => {
+    expect(run().limits).toEqual([`--memory=${4 * GiB}`, "--cpus=2", "--pids-limit=1024", `--shm-size=${GiB}`, `--memory-swap=${4 * GiB}`]);
+  });
+
+  it("takes what the user asks for up to the ceiling, in podman's units", () => {
+    expect(run("-m", "256m", "--cpus", "2.5", "--shm-size=1g", "--pids-limit=100").limits).toEqual([
+      `--memory=${256 * MiB}`,
+      "--cpus=2.5",
+      `--shm-size=${GiB}`,
+      "--pids-limit=100",
+      `--memory-swap=${256 * MiB}`,
+    ]);
+    expect(run("--memory=16g").limits).toContain(`--memory=${16 * GiB}`);
+  });
+
+  it.each<[string[], string, RegExp]>([
+    [["--memory=64g"], "--memory", /'64g' is above the ceiling of 16 GiB \(containers\.limits\.memory\.max\)/],
+    [["-m", "17179869185"], "-m", /above the ceiling of 16 GiB/],
+    [["--cpus=9"], "--cpus", /'9' is above the ceiling of 8 \(containers\.limits\.cpus\.max\)/],
+    [["--pids-limit=5000"], "--pids-limit", /above the ceiling of 4096/],
+    [["--pids-limit=-1"], "--pids-limit", /'-1' is not a number of processes/],
+    [["--pids-limit=0"], "--pids-limit", /'0' is not a number of processes/],
+    [["--shm-size=9g"], "--shm-size", /above the ceiling of 8 GiB \(containers\.limits\.shm\.max\)/],
+    [["--memory=0"], "--memory", /'0' is not a size/],
+    [["--memory=1t"], "--memory", /'1t' is not a size/],
+    [["--memory-swap=-1"], "--memory-swap", /swap/],
+    [["--ulimit=nproc=99999"], "--ulimit", /limits/],
+    [["--cpu-quota=0"], "--cpu-quota", /--cpus/],
+  ])("%j is refused, naming %s", (argv, option, reason) => {
+    const e = refusal(argv);
+    expect(e.option).toBe(option);
+    expect(e.reason).toMatch(reason);
   });
 });
 
@@ -191,5 +229,11 @@ describe("podmanCreateArgs: ie-podman's confinement comes first and is not the u
 
   it("ends with the user's options, then -- and the image with its command", () => {
     expect(args.slice(-4)).toEqual(["--env=A=1", "--", "img", "nvidia-smi"]);
+  });
+
+  it("sets every resource limit before the user's options", () => {
+    const limited = args.filter((a) => /^--(memory|memory-swap|cpus|pids-limit|shm-size)=/.test(a));
+    expect(limited).toHaveLength(5);
+    expect(args.indexOf(limited[4])).toBeLessThan(args.indexOf("--env=A=1"));
   });
 });

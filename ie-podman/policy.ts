@@ -9,23 +9,18 @@
  */
 
 import type { Caller } from "./caller";
+import { type ContainerLimits, checkLimited, defaultLimits, isLimitOption } from "./limits";
+import { PolicyError } from "./policy-error";
 
 export type { Caller };
+export { PolicyError };
 
 export interface PolicyContext {
   readonly caller: Caller;
   /** Resolves symlinks (fs.realpathSync); throws for a path that does not exist. */
   readonly realpath: (path: string) => string;
-}
-
-/** A refused command line: the option (as the user wrote it) and why. */
-export class PolicyError extends Error {
-  constructor(
-    readonly option: string,
-    readonly reason: string,
-  ) {
-    super(`${option}: ${reason}`);
-  }
+  /** The stack's default and ceiling of each container's memory, CPUs, pids and /dev/shm. */
+  readonly limits: ContainerLimits;
 }
 
 /** The label that marks a container's owner (the caller's uid). Only ie-podman sets it. */
@@ -71,6 +66,13 @@ export const REFUSED: Readonly<Record<string, string>> = {
   "cap-drop": "ie-podman already drops every capability",
   label: `labels are set by ie-podman (${OWNER_LABEL} marks the owner)`,
   "oom-score-adj": "would make the host kill other processes first",
+  "memory-swap": "swap beyond the memory limit is not available; ask for --memory up to the ceiling",
+  "memory-reservation": "memory is limited with --memory",
+  "cpu-shares": "CPUs are limited with --cpus",
+  "cpu-quota": "CPUs are limited with --cpus",
+  "cpu-period": "CPUs are limited with --cpus",
+  "cpuset-cpus": "CPUs are limited with --cpus",
+  ulimit: "would raise the limits ie-podman sets",
   rootfs: "runs a host directory as the container's root",
   restart: "restart policies outlive the session; start the container again with ie-podman start",
 };
@@ -142,6 +144,9 @@ const publishCheck: Check = (value, _ctx, option) => {
   return [`--publish=${value}`];
 };
 
+/** A limited resource (memory, CPUs, pids, /dev/shm): at most the stack's ceiling. */
+const limited = (name: string): Check => (value, ctx, option) => checkLimited(name, value, option, ctx.limits);
+
 /** A value that must match `re`, passed on as `--<name>=VALUE`. */
 const pattern = (name: string, re: RegExp, what: string): Check => (value, _ctx, option) => {
   if (!re.test(value)) throw new PolicyError(option, `'${value}' is not ${what}`);
@@ -158,9 +163,10 @@ export const ALLOWED: Readonly<Record<string, AllowedOption>> = {
   name: { value: true, check: pattern("name", /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "a container name") },
   hostname: { value: true, check: pattern("hostname", /^[a-z0-9][a-z0-9-]{0,62}$/, "a host name") },
   entrypoint: { value: true },
-  memory: { short: "m", value: true, check: pattern("memory", /^\d+[bkmg]?$/i, "a size such as 4g") },
-  cpus: { value: true, check: pattern("cpus", /^\d+(\.\d+)?$/, "a number of CPUs") },
-  "shm-size": { value: true, check: pattern("shm-size", /^\d+[bkmg]?$/i, "a size such as 1g") },
+  memory: { short: "m", value: true, check: limited("memory") },
+  cpus: { value: true, check: limited("cpus") },
+  "pids-limit": { value: true, check: limited("pids-limit") },
+  "shm-size": { value: true, check: limited("shm-size") },
   detach: { short: "d", value: false },
   interactive: { short: "i", value: false },
   tty: { short: "t", value: false },
@@ -179,8 +185,10 @@ export interface RunRequest {
   readonly detach: boolean;
   /** `-i`: keep stdin open (attach it on start). */
   readonly interactive: boolean;
-  /** The user's options, checked and rewritten (paths resolved); `--detach` is not among them. */
+  /** The user's options, checked and rewritten (paths resolved); `--detach` and the limits are not among them. */
   readonly options: readonly string[];
+  /** Memory, CPUs, pids and /dev/shm: what the user asked for (within the ceilings), else the defaults. */
+  readonly limits: readonly string[];
   readonly image: string;
   readonly command: readonly string[];
 }
@@ -281,7 +289,8 @@ export function parseRun(argv: readonly string[], ctx: PolicyContext): RunReques
     gpus,
     detach: options.includes("--detach"),
     interactive: options.includes("--interactive"),
-    options: options.filter((o) => o !== "--detach"),
+    options: options.filter((o) => o !== "--detach" && !isLimitOption(o)),
+    limits: [...options.filter(isLimitOption), ...defaultLimits(options, ctx.limits)],
     image: checkImageRef(image),
     command,
   };
@@ -345,7 +354,7 @@ export interface Assignment {
 
 /**
  * The whole `podman create` argument list: ie-podman's confinement first (owner label, the caller's uid and
- * gid, no capabilities, no new privileges, its network, the assigned GPUs), then the user's checked options,
+ * gid, no capabilities, no new privileges, its network, the assigned GPUs, the resource limits), then the user's checked options,
  * the image and the command. The user's options cannot undo the first part: each of those is refused above.
  * (`create`, then `start`: the ledger's lock is held only while the container is made.)
  */
@@ -364,6 +373,7 @@ export function podmanCreateArgs(request: RunRequest, caller: Caller, assignment
     ...(assignment.ip !== undefined ? [`--ip=${assignment.ip}`] : []),
     ...gpuDevices,
     ...gpuEnv,
+    ...request.limits,
     ...request.options,
     "--",
     request.image,

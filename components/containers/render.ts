@@ -29,13 +29,23 @@ export const NVIDIA_SHARED_DEVICES = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev
 export interface ContainerHostLayout {
   readonly host: HostSpec;
   readonly spec: ContainersSpec;
+  /** Users with caps of their own (users[].containerCaps over the section's), by uid. */
+  readonly userCaps: Readonly<Record<string, HostConfig["caps"]>>;
+}
+
+/** The section's per-user caps. */
+function sectionCaps(spec: ContainersSpec): HostConfig["caps"] {
+  return { maxContainers: spec.maxContainersPerUser, maxAddresses: spec.maxAddressesPerUser, maxGpus: spec.maxGpusPerUser };
 }
 
 /** Every container host with the containers section; throws when the inventory has none. */
 export function containerHosts(inv: Inventory): ContainerHostLayout[] {
   const spec = inv.containers;
   if (spec === undefined) throw new Error("the inventory has no containers: section; add one (ipPool, storagePath) for container hosts");
-  return hostsWithRole(inv, "container-host").map((host) => ({ host, spec }));
+  const userCaps = Object.fromEntries(
+    inv.users.flatMap((u) => (u.containerCaps !== undefined ? [[String(u.uid), { ...sectionCaps(spec), ...u.containerCaps }] as const] : [])),
+  );
+  return hostsWithRole(inv, "container-host").map((host) => ({ host, spec, userCaps }));
 }
 
 /** /etc/containers/storage.conf: rootful Podman's images and containers on the SSD path, overlay driver. */
@@ -84,6 +94,9 @@ export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
     buildUserNamespace: spec.buildUserNamespace,
     ledger: LEDGER_PATH,
     auditLog: AUDIT_LOG_PATH,
+    limits: spec.limits,
+    caps: sectionCaps(spec),
+    userCaps: layout.userCaps,
   };
 }
 

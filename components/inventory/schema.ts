@@ -243,6 +243,39 @@ export const vmsSchema = z.strictObject({
   rentals: z.array(rentalSchema).default([]),
 });
 
+/** A per-container resource: what a container gets when it asks for nothing, and the most it may ask for. */
+const limit = <T extends z.ZodType>(value: T) =>
+  z.strictObject({
+    /** What every container gets when its user asks for nothing. */
+    default: value,
+    /** The most a user may ask for (`--memory` and the like above it are refused). */
+    max: value,
+  });
+
+const cpuCount = z.number({ error: "must be a number of CPUs such as 2 or 0.5" }).positive({ error: "must be greater than 0" });
+
+/** Per-container resources of ie-podman's containers (fair share on a node that also runs Slurm jobs). */
+export const containerLimitsSchema = z.strictObject({
+  /** Memory (cgroup limit, no swap beyond it). Defaults to 2GiB, at most 8GiB. */
+  memory: limit(size).prefault({ default: "2GiB", max: "8GiB" }),
+  /** CPUs (CFS quota). Defaults to 1, at most 4. */
+  cpus: limit(cpuCount).prefault({ default: 1, max: 4 }),
+  /** Processes and threads. Defaults to 1024, at most 4096. */
+  pids: limit(positiveInt).prefault({ default: 1024, max: 4096 }),
+  /** /dev/shm (data loaders need more than Podman's 64 MiB). Defaults to 512MiB, at most 4GiB. */
+  shm: limit(size).prefault({ default: "512MiB", max: "4GiB" }),
+});
+
+/** Per-user caps of ie-podman, held at once (running or stopped, until removed). */
+export const containerCapsSchema = z.strictObject({
+  /** Containers. */
+  maxContainers: positiveInt.optional(),
+  /** Addresses of the pool (`--ip`). */
+  maxAddresses: z.int().min(0).optional(),
+  /** GPUs (`--gpu`). */
+  maxGpus: z.int().min(0).optional(),
+});
+
 export const containersSchema = z.strictObject({
   /** Address pool for `ie-podman run --ip` (any prefix length). */
   ipPool: cidr,
@@ -274,6 +307,14 @@ export const containersSchema = z.strictObject({
   containersConf: z
     .partialRecord(z.enum(["containers", "engine", "network"]), z.record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])))
     .default({}),
+  /** Containers one user may hold on a host at once (running or stopped). Defaults to 10. */
+  maxContainersPerUser: positiveInt.default(10),
+  /** Pool addresses one user may hold on a host at once. Defaults to 4. */
+  maxAddressesPerUser: z.int().min(0).default(4),
+  /** GPUs one user may hold through ie-podman on a host at once. Defaults to 1. */
+  maxGpusPerUser: z.int().min(0).default(1),
+  /** Default and ceiling of every container's memory, CPUs, pids and /dev/shm. */
+  limits: containerLimitsSchema.prefault({}),
 });
 
 export const userSchema = z.strictObject({
@@ -281,6 +322,11 @@ export const userSchema = z.strictObject({
   uid: z.int().min(1000, { error: "uid must be 1000 or above (below are system accounts)" }).max(60000),
   /** Login key for the cluster's hosts. */
   sshKey: sshPublicKey.optional(),
+  /**
+   * This user's own ie-podman caps, in place of the containers section's per-user ones (a teacher running
+   * a class's demo). Defaults to the section's.
+   */
+  containerCaps: containerCapsSchema.optional(),
 });
 
 export const siteSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { error, warning, type Diagnostic } from "./diagnostics";
 import { resolveRental, type ContainersSpec, type Inventory, type VmsSpec } from "./model";
 import { firstHostAddress, isNetworkOrBroadcast, networkContains, networksOverlap, parseNetwork } from "./net";
 import type { Role } from "./schema";
+import { checkFairShare } from "./semantic-fairshare";
 import { formatBytes, hasRole, indexedHostsWithRole, listNames, repeats } from "./semantic-util";
 
 /** Hosts with `role` when the stack lacks the section that configures it. */
@@ -165,6 +166,7 @@ export function checkContainers(inv: Inventory): Diagnostic[] {
   }
   out.push(...checkIpPool(inv, containers));
   out.push(...checkApptainerSource(inv, containers));
+  out.push(...checkFairShare(inv, containers));
   return out;
 }
 

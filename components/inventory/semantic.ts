@@ -7,6 +7,7 @@ import { error, warning, type Diagnostic } from "./diagnostics";
 import type { Inventory } from "./model";
 import { hasHostBits, isNetworkOrBroadcast, networkContains, parseNetwork } from "./net";
 import { checkCeph } from "./semantic-ceph";
+import { checkUserCaps } from "./semantic-fairshare";
 import { checkPorts } from "./semantic-ports";
 import { checkSlurm } from "./semantic-slurm";
 import { hasRole, repeats } from "./semantic-util";
@@ -21,6 +22,7 @@ export function checkInventory(inv: Inventory): Diagnostic[] {
     ...checkSlurm(inv),
     ...checkVms(inv),
     ...checkContainers(inv),
+    ...checkUserCaps(inv),
     ...checkPorts(inv),
   ];
 }

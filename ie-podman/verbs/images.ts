@@ -67,7 +67,7 @@ export async function build(argv: readonly string[], ctx: VerbContext): Promise<
   if (values.tag === undefined) throw new UsageError("ie-podman build: name the image with -t NAME[:TAG]");
   if (positionals.length !== 1) throw new UsageError("ie-podman build: give one context directory, e.g. '.'");
   const tag = buildTag(caller.user, values.tag);
-  const context = ownPath(path.resolve(process.cwd(), positionals[0]), policyContext(caller), "CONTEXT");
+  const context = ownPath(path.resolve(process.cwd(), positionals[0]), policyContext(caller, ctx.config), "CONTEXT");
   const buildArgs = (values["build-arg"] ?? []).map((a) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) throw new PolicyError("--build-arg", `'${a}' is not NAME=VALUE`);
     return `--build-arg=${a}`;
@@ -86,7 +86,7 @@ export async function build(argv: readonly string[], ctx: VerbContext): Promise<
     const staged = path.join(stage.dir, "Containerfile");
     writeFileSync(staged, file, { mode: 0o600 });
     const isolation = ctx.config.buildUserNamespace ? ["--userns=auto"] : [];
-    const args = ["build", ...isolation, `--label=${BUILDER_LABEL}=${caller.uid}`, `--tag=${tag}`, `--file=${staged}`, ...(values["no-cache"] === true ? ["--no-cache"] : []), ...buildArgs, copy];
+    const args = ["build", ...isolation, `--label=${BUILDER_LABEL}=${caller.uid}`, `--tag=${tag}`, `--file=${staged}`, ...(values["no-cache"] === true ? ["--no-cache"] : []), ...buildArgs, "--", copy];
     const status = attached("/usr/bin/podman", args, { stdio: ["ignore", "inherit", "inherit"] });
     if (status === 0) process.stdout.write(`built ${tag}\n`);
     return status;
@@ -118,7 +118,7 @@ export async function sif(argv: readonly string[], ctx: VerbContext): Promise<nu
     const built = path.join(stage.dir, name);
     podman.capture(["save", "--format=docker-archive", `--output=${archive}`, "--", image]);
     const env = { ...ENV, APPTAINER_TMPDIR: stage.dir, APPTAINER_CACHEDIR: path.join(stage.dir, "cache") };
-    capture("/usr/bin/apptainer", ["build", built, `docker-archive:${archive}`], { env });
+    capture("/usr/bin/apptainer", ["build", "--", built, `docker-archive:${archive}`], { env });
     writeAsCaller(built, name, cwd, caller, values.force === true);
     process.stdout.write(`${path.join(cwd, name)}\n`);
     return 0;

@@ -1,7 +1,7 @@
 /**
  * The verbs that act on one or more of the caller's containers: stop, start, rm, logs, exec, inspect.
  * Each resolves the names it is given among the caller's own containers (another user's container answers
- * like a missing one) and hands podman the full id, never the user's word.
+ * like a missing one) and hands podman the full id, never the user's word, after `--`.
  */
 import { verbArgs } from "../args";
 import { UsageError, type VerbContext, policyContext, userOf } from "../context";
@@ -23,7 +23,7 @@ export async function stop(argv: readonly string[], ctx: VerbContext): Promise<n
   if (values.time !== undefined && !/^\d{1,4}$/.test(values.time)) throw new UsageError(`ie-podman stop: --time '${values.time}' is not a number of seconds`);
   const ids = ownIds(positionals, caller.uid, "stop");
   ctx.allowed(`stop ${ids.join(" ")}`);
-  process.stdout.write(podman.capture(["stop", ...(values.time !== undefined ? [`--time=${values.time}`] : []), ...ids]).stdout);
+  process.stdout.write(podman.capture(["stop", ...(values.time !== undefined ? [`--time=${values.time}`] : []), "--", ...ids]).stdout);
   return 0;
 }
 
@@ -34,9 +34,9 @@ export async function start(argv: readonly string[], ctx: VerbContext): Promise<
   ctx.allowed(`start ${ids.join(" ")}`);
   if (values.attach === true) {
     if (ids.length !== 1) throw new UsageError("ie-podman start --attach: one container at a time");
-    return podman.attached(["start", "--attach", ...(values.interactive === true ? ["--interactive"] : []), ids[0]]);
+    return podman.attached(["start", "--attach", ...(values.interactive === true ? ["--interactive"] : []), "--", ids[0]]);
   }
-  process.stdout.write(podman.capture(["start", ...ids]).stdout);
+  process.stdout.write(podman.capture(["start", "--", ...ids]).stdout);
   return 0;
 }
 
@@ -47,7 +47,7 @@ export async function rm(argv: readonly string[], ctx: VerbContext): Promise<num
   const ids = ownIds(positionals, caller.uid, "rm");
   ctx.allowed(`rm ${ids.join(" ")}`);
   const out = await withLedger(ctx.config.ledger, (ledger) => {
-    const removed = podman.capture(["rm", ...(values.force === true ? ["--force"] : []), ...(values.time !== undefined ? [`--time=${values.time}`] : []), ...ids]).stdout;
+    const removed = podman.capture(["rm", ...(values.force === true ? ["--force"] : []), ...(values.time !== undefined ? [`--time=${values.time}`] : []), "--", ...ids]).stdout;
     return { ledger: reconcile(withoutContainers(ledger, new Set(ids)), podman.containers(), ctx.now()), result: removed };
   });
   process.stdout.write(out);
@@ -70,17 +70,18 @@ export async function logs(argv: readonly string[], ctx: VerbContext): Promise<n
     ...(values.follow === true ? ["--follow"] : []),
     ...(values.timestamps === true ? ["--timestamps"] : []),
     ...(values.tail !== undefined ? [`--tail=${values.tail}`] : []),
+    "--",
     id,
   ]);
 }
 
 export async function exec(argv: readonly string[], ctx: VerbContext): Promise<number> {
   const caller = userOf(ctx);
-  const request = parseExec(argv, policyContext(caller));
+  const request = parseExec(argv, policyContext(caller, ctx.config));
   const [id] = ownIds([request.container], caller.uid, "exec");
   ctx.allowed(`exec in ${id}: ${request.command.join(" ")}`);
   // No --user: podman exec runs as the container's user, the caller's uid set at create time.
-  return podman.attached(["exec", ...request.options, id, ...request.command]);
+  return podman.attached(["exec", ...request.options, "--", id, ...request.command]);
 }
 
 export async function inspect(argv: readonly string[], ctx: VerbContext): Promise<number> {
@@ -88,6 +89,6 @@ export async function inspect(argv: readonly string[], ctx: VerbContext): Promis
   const { positionals } = verbArgs("inspect", argv, {});
   const ids = ownIds(positionals, caller.uid, "inspect");
   ctx.allowed(`inspect ${ids.join(" ")}`);
-  process.stdout.write(podman.capture(["container", "inspect", ...ids]).stdout);
+  process.stdout.write(podman.capture(["container", "inspect", "--", ...ids]).stdout);
   return 0;
 }

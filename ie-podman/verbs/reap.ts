@@ -21,7 +21,7 @@ export async function reap(argv: readonly string[], ctx: VerbContext): Promise<n
     const ledger = reconcile(current, podman.containers(), now);
     const victims = leasesToReap(ledger, now, ctx.config.reapAfterSeconds);
     if (dryRun || victims.length === 0) return { ledger, result: victims };
-    podman.capture(["rm", "--force", ...victims.map((l) => l.container)]);
+    podman.capture(["rm", "--force", "--", ...victims.map((l) => l.container)]);
     return { ledger: withoutContainers(ledger, new Set(victims.map((l) => l.container))), result: victims };
   });
   for (const lease of reaped) {

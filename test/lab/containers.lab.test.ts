@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asUser, must, onHost, projectRoot, waitFor, type Run } from "./support";
+import { asUser, ensureBaseImage, must, onHost, projectRoot, waitFor, type Run } from "./support";
 
 const HOST = "lab2";
 const POOL = /^10\.89\.(6[0-3])\.(\d+)$/;
@@ -34,21 +34,7 @@ const containerCount = () => Number(must(onHost(HOST, "podman ps -aq | wc -l"), 
 const removeAllOf = (user: "alice" | "bob") => must(asUser(HOST, user, "ids=$(ie-podman ps -a --json | grep -o '\"id\": \"[0-9a-f]*' | cut -d'\"' -f4); [ -z \"$ids\" ] || ie-podman rm -f -t 0 $ids >/dev/null"), `${user} rm all`);
 
 beforeAll(() => {
-  // No registry is reachable: the base image is made here, from busybox (static), and imported by root.
-  must(
-    onHost(
-      HOST,
-      `podman image exists localhost/base:latest && exit 0
-DEBIAN_FRONTEND=noninteractive apt-get -q -y install busybox-static >/dev/null
-root=$(mktemp -d)
-mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-cp /bin/busybox "$root/bin/"
-for c in sh ls cat id echo ip sleep env true test grep touch; do ln -s busybox "$root/bin/$c"; done
-tar -C "$root" -c . | podman import --change 'CMD ["/bin/echo","hello from base"]' - localhost/base:latest >/dev/null
-rm -rf "$root"`,
-    ),
-    "make the base image",
-  );
+  ensureBaseImage(HOST);
   removeAllOf("alice");
   removeAllOf("bob");
   must(onHost(HOST, "rm -f ~alice/base.sif ~alice/bob-link; echo 'bob private' > ~bob/secret; chown bob: ~bob/secret; echo 'root private' > /root/secret"), "reset homes");

@@ -45,6 +45,27 @@ export function asUser(host: string, user: string, script: string): Run {
   return onHost(host, `cd ~${user} && runuser -u ${user} -- bash -lc ${shellQuote(script)}`);
 }
 
+/**
+ * `localhost/base` on a container host: no registry is reachable, so it is made there from busybox (static)
+ * and imported by root. It has the applets the tests use, memory eaters (head, tr) included.
+ */
+export function ensureBaseImage(host: string): void {
+  must(
+    onHost(
+      host,
+      `podman image exists localhost/base:latest && exit 0
+DEBIAN_FRONTEND=noninteractive apt-get -q -y install busybox-static >/dev/null
+root=$(mktemp -d)
+mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+cp /bin/busybox "$root/bin/"
+for c in sh ls cat id echo ip sleep env true test grep touch head tr; do ln -s busybox "$root/bin/$c"; done
+tar -C "$root" -c . | podman import --change 'CMD ["/bin/echo","hello from base"]' - localhost/base:latest >/dev/null
+rm -rf "$root"`,
+    ),
+    "make the base image",
+  );
+}
+
 /** Like onHost, but throws with the output when the command fails. */
 export function must(r: Run, what: string): string {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
