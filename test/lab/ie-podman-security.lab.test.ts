@@ -38,6 +38,8 @@ const removeAllOf = (user: string) => must(asUser(HOST, user, "ids=$(ie-podman p
 interface Attempt {
   readonly words: readonly string[];
   readonly env?: string;
+  /** An ordinary command that may succeed (the attack is in the environment). Defaults to false. */
+  readonly mayPass?: boolean;
 }
 
 /**
@@ -114,11 +116,11 @@ describe("a student's words never reach the root process's runtime, nor its call
   it("runs nothing as root from any node option, in any position of any verb, and records every attempt", () => {
     const before = { ledger: ledgerSum(), audit: auditLines().length, containers: containerCount() };
     const verbs = [...Object.keys(HELP), "frobnicate"];
-    // --env-file in every position of every verb; the rest of the family in every position of run and ps.
+    // --env-file in every position of every verb; the rest of the family in every position of run.
     const attempts: Attempt[] = [
       ...verbs.flatMap((verb) => positions(verb, NODE_VECTORS[0]).map((words) => ({ words }))),
-      ...NODE_VECTORS.slice(1).flatMap((vector) => ["run", "ps"].flatMap((verb) => positions(verb, vector).map((words) => ({ words })))),
-      { words: ["ps"], env: `NODE_OPTIONS=${shellQuote(`--require ${PAYLOAD}`)}` },
+      ...NODE_VECTORS.slice(1).flatMap((vector) => positions("run", vector).map((words) => ({ words }))),
+      { words: ["ps"], env: `NODE_OPTIONS=${shellQuote(`--require ${PAYLOAD}`)}`, mayPass: true },
       { words: ["run", "--rm", "localhost/nope"], env: `NODE_OPTIONS=${shellQuote(`--import ${MODULE_PAYLOAD}`)} NODE_DEBUG=fs` },
     ];
     const statuses = attempt(attempts);
@@ -126,7 +128,9 @@ describe("a student's words never reach the root process's runtime, nor its call
     transcript.push(`exit statuses: ${[...new Set(statuses)].sort().map((s) => `${s} x${statuses.filter((x) => x === s).length}`).join(", ")}`);
     transcript.push(`root@${HOST}:~# ls /tmp | grep pwned`, pwnedFiles() || "(none)");
     expect(pwnedFiles()).toBe("");
-    statuses.forEach((s, i) => expect(s, `ie-podman ${attempts[i].words.join(" ")}`).not.toBe(0));
+    statuses.forEach((s, i) => {
+      if (attempts[i].mayPass !== true) expect(s, `ie-podman ${attempts[i].words.join(" ")}`).not.toBe(0);
+    });
     const after = auditLines();
     const mallorys = after.slice(before.audit).filter((l) => l.uid === 3103);
     for (const a of attempts) {
