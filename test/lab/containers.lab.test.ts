@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asUser, ensureBaseImage, must, onHost, projectRoot, waitFor, type Run } from "./support";
+import { asUser, containerCount as containerCountOn, ensureBaseImage, must, onHost, projectRoot, removeContainersOf, waitFor, type Run } from "./support";
 
 const HOST = "lab2";
 const POOL = /^10\.89\.(6[0-3])\.(\d+)$/;
@@ -30,8 +30,8 @@ interface PsRow {
   stoppedForSeconds?: number;
 }
 const psOf = (user: "alice" | "bob"): PsRow[] => JSON.parse(must(asUser(HOST, user, "ie-podman ps -a --json"), `${user} ps`)) as PsRow[];
-const containerCount = () => Number(must(onHost(HOST, "podman ps -aq | wc -l"), "count containers").trim());
-const removeAllOf = (user: "alice" | "bob") => must(asUser(HOST, user, "ids=$(ie-podman ps -a --json | grep -o '\"id\": \"[0-9a-f]*' | cut -d'\"' -f4); [ -z \"$ids\" ] || ie-podman rm -f -t 0 $ids >/dev/null"), `${user} rm all`);
+const containerCount = () => containerCountOn(HOST);
+const removeAllOf = (user: string) => removeContainersOf(HOST, user);
 
 beforeAll(() => {
   ensureBaseImage(HOST);

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HELP } from "../../ie-podman/help";
-import { asUser, ensureBaseImage, must, onHost, projectRoot, shellQuote, waitFor, type Run } from "./support";
+import { asUser, containerCount as containerCountOn, ensureBaseImage, must, onHost, projectRoot, removeContainersOf, shellQuote, waitFor, type Run } from "./support";
 
 const HOST = "lab2";
 const CONTROLLER = "lab1";
@@ -31,8 +31,8 @@ const pwnedFiles = () => must(onHost(HOST, "ls /tmp/ | grep '^pwned-' || true"),
 const ledgerSum = () => must(onHost(HOST, "/usr/local/bin/ie-podman reap --dry-run >/dev/null && sha256sum < /var/lib/ie-podman/ledger.json"), "ledger sum").trim();
 const auditLines = (): Record<string, unknown>[] =>
   must(onHost(HOST, "cat /var/log/ie-podman/audit.log"), "audit").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-const containerCount = () => Number(must(onHost(HOST, "PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman ps -aq | wc -l"), "count").trim());
-const removeAllOf = (user: string) => must(asUser(HOST, user, "ids=$(ie-podman ps -a --json | grep -o '\"id\": \"[0-9a-f]*' | cut -d'\"' -f4); [ -z \"$ids\" ] || ie-podman rm -f -t 0 $ids >/dev/null"), `${user} rm all`);
+const containerCount = () => containerCountOn(HOST);
+const removeAllOf = (user: string) => removeContainersOf(HOST, user);
 
 /** One attempt: the words mallory hands to ie-podman, and the environment she runs it with. */
 interface Attempt {

@@ -66,6 +66,16 @@ rm -rf "$root"`,
   );
 }
 
+/** How many containers Podman has on `host`, anyone's. */
+export function containerCount(host: string): number {
+  return Number(must(onHost(host, "PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman ps -aq | wc -l"), "count containers").trim());
+}
+
+/** Removes every container `user` has on `host`, through ie-podman as that user. */
+export function removeContainersOf(host: string, user: string): void {
+  must(asUser(host, user, "ids=$(ie-podman ps -a --json | grep -o '\"id\": \"[0-9a-f]*' | cut -d'\"' -f4); [ -z \"$ids\" ] || ie-podman rm -f -t 0 -- $ids >/dev/null"), `${user} rm all`);
+}
+
 /** Like onHost, but throws with the output when the command fails. */
 export function must(r: Run, what: string): string {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
