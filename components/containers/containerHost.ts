@@ -69,7 +69,8 @@ export class ContainerHost extends pulumi.ComponentResource {
       file("pool-network", `/etc/containers/networks/${POOL_NETWORK}.json`, renderPoolNetwork(spec), [prepared]),
     ];
     const programFiles = [
-      file("ie-podman", IE_PODMAN_PATH, program, [prepared], "0755"),
+      // ~500 KB: the state keeps only its sha256 and size, the provider uploads it.
+      host.writeFile("ie-podman", { path: IE_PODMAN_PATH, content: program, mode: "0755", owner: "root:root", keep: "sha256" }, after([prepared])).resource,
       file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared]),
     ];
     const sudoers = file("ie-podman-sudoers", "/etc/sudoers.d/ie-podman", renderSudoers(), [...podmanFiles, ...programFiles], "0440");

@@ -32,6 +32,22 @@ export type ObservedFile =
   | { readonly kind: "file"; readonly content: string; readonly mode: string; readonly owner: string }
   | { readonly kind: "absent" | "symlink" | "not-a-file" };
 
+/** A large file as the host has it, by digest only: what a ManagedFile that keeps `sha256` compares. */
+export type ObservedDigest =
+  | { readonly kind: "file"; readonly sha256: string; readonly size: number; readonly mode: string; readonly owner: string }
+  | { readonly kind: "absent" | "symlink" | "not-a-file" };
+
+/** A large file as the stack wants it, by digest only. */
+export interface DesiredDigest {
+  readonly path: string;
+  /** SHA-256 (hex) of the bytes. */
+  readonly sha256: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly mode: string;
+  readonly owner: string;
+}
+
 /** What can differ between the two: `presence` when there is no regular file at the path at all. */
 export type FileField = "presence" | "content" | "mode" | "owner";
 
@@ -60,6 +76,26 @@ export function parseReadOutput(stdout: string, encoding: FileEncoding): Observe
   if (m === null) throw new Error(`read-file.sh printed something unexpected: '${head.slice(0, 80)}'`);
   const content = encoding === "base64" ? body : Buffer.from(body, "base64").toString("utf8");
   return { kind: "file", content, mode: normalMode(m[1]), owner: m[2] };
+}
+
+/** Parses what `read-file.sh PATH sha256` printed. Pure. */
+export function parseDigestOutput(stdout: string): ObservedDigest {
+  const [head = "", body = ""] = stdout.split("\n");
+  if (head === "absent" || head === "symlink" || head === "not-a-file") return { kind: head };
+  const m = /^present ([0-7]{3,4}) (\S+:\S+)$/.exec(head);
+  const d = /^sha256 ([0-9a-f]{64}) (\d+)$/.exec(body);
+  if (m === null || d === null) throw new Error(`read-file.sh printed something unexpected: '${stdout.slice(0, 120)}'`);
+  return { kind: "file", sha256: d[1], size: Number(d[2]), mode: normalMode(m[1]), owner: m[2] };
+}
+
+/** Which fields of a file kept by digest differ; `content` when the bytes do (the digest or size). Pure. */
+export function digestDifferences(observed: ObservedDigest, desired: DesiredDigest): FileField[] {
+  if (observed.kind !== "file") return ["presence"];
+  const fields: FileField[] = [];
+  if (observed.sha256 !== desired.sha256 || observed.size !== desired.size) fields.push("content");
+  if (observed.mode !== normalMode(desired.mode)) fields.push("mode");
+  if (observed.owner !== desired.owner) fields.push("owner");
+  return fields;
 }
 
 /** Which fields differ, in a fixed order; empty when the host has the file as wanted. Pure. */
@@ -98,6 +134,13 @@ function command(target: SshTarget, script: string, args: readonly string[]): st
   return scriptCommand(readScript(script), script, args, { sudo: target.user !== "root" });
 }
 
+/** Reads only the digest, size, mode and owner of the file at `path`: its content never travels. */
+export async function readRemoteDigest(ssh: SshPool, target: SshTarget, path: string): Promise<ObservedDigest> {
+  const result = await execOrExplain(ssh, target, path, command(target, "host/read-file.sh", [path, "sha256"]));
+  if (result.code !== 0) throw new RemoteFileError(target.host, path, `reading failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return parseDigestOutput(result.stdout);
+}
+
 /** Reads the file at `path` from the host. Rejects with a RemoteFileError when the host cannot answer. */
 export async function readRemoteFile(ssh: SshPool, target: SshTarget, path: string, encoding: FileEncoding): Promise<ObservedFile> {
   const result = await execOrExplain(ssh, target, path, command(target, "host/read-file.sh", [path]));
@@ -110,7 +153,11 @@ export async function readRemoteFile(ssh: SshPool, target: SshTarget, path: stri
  * owner differ; leaves it alone otherwise. Resolves with write-file.sh's report ("changed PATH" ...).
  */
 export async function writeRemoteFile(ssh: SshPool, target: SshTarget, file: DesiredFile): Promise<string> {
-  const content = Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8");
+  return writeRemoteBytes(ssh, target, file, Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8"));
+}
+
+/** As `writeRemoteFile`, with the content as bytes (a large artifact read from a local file). */
+export async function writeRemoteBytes(ssh: SshPool, target: SshTarget, file: Omit<DesiredFile, "content" | "encoding">, content: Buffer): Promise<string> {
   const line = command(target, "host/write-file.sh", [file.path, file.mode, file.owner]);
   const result = await execOrExplain(ssh, target, file.path, line, content);
   if (result.code !== 0) throw new RemoteFileError(target.host, file.path, `writing failed (exit ${result.code}): ${result.stderr.trim()}`);

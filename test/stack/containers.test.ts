@@ -2,7 +2,11 @@
  * Containers in the production stack under the mock runtime: Apptainer's source before the packages, the
  * packages before any file, and the sudoers rule only once ie-podman and its configuration are in place.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BLOB_DIR } from "../../components/host/fileState";
+import { PROJECT_ROOT } from "../../components/host/scripts";
 import { scriptCallOf } from "../support/commands";
 import { COMMAND, MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
 
@@ -45,7 +49,10 @@ describe("a container host", () => {
   it("installs ie-podman as an executable root-owned file, its configuration naming the host's GPUs", () => {
     const program = fileInputs("gpu1-file-ie-podman");
     expect(program).toMatchObject({ path: "/usr/local/bin/ie-podman", mode: "0755", owner: "root:root" });
-    expect(program.content.startsWith("#!/usr/bin/node\n")).toBe(true);
+    // Kept by digest: the state holds its sha256 and size, the bytes are staged for the provider to upload.
+    const { sha256 } = program as unknown as { sha256: string };
+    expect(program).toMatchObject({ keep: "sha256", size: expect.any(Number) });
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, BLOB_DIR, sha256), "utf8").startsWith("#!/usr/bin/node\n")).toBe(true);
     expect(JSON.parse(fileInputs("gpu1-file-ie-podman-config").content)).toMatchObject({ gpus: 2, pool: "10.89.60.0/22", reapAfterSeconds: 604800 });
   });
 
