@@ -108,27 +108,6 @@ export function fileDifferences(observed: ObservedFile, desired: DesiredFile): F
   return fields;
 }
 
-/** What the provider keeps of a file: where it is, what the last write or read found there. */
-export interface KeptFile extends DesiredFile {
-  readonly host: string;
-  /** What the last read found: `file`, or `absent` / `symlink` / `not-a-file`. Defaults to `file`. */
-  readonly observed?: string;
-}
-
-/**
- * The provider's diff, pure: what changed between the kept (refreshed) file and the wanted one. A new
- * path or host replaces the resource; content, mode, owner or encoding update it in place.
- */
-export function planFileChange(kept: KeptFile, wanted: KeptFile): { readonly changes: readonly string[]; readonly replaces: readonly string[] } {
-  const replaces = [...(kept.path !== wanted.path ? ["path"] : []), ...(kept.host !== wanted.host ? ["connection"] : [])];
-  const observed: ObservedFile =
-    kept.observed === undefined || kept.observed === "file"
-      ? { kind: "file", content: kept.content, mode: normalMode(kept.mode), owner: kept.owner }
-      : { kind: "absent" };
-  const fields = fileDifferences(observed, wanted).map((f) => (f === "presence" ? "content" : f));
-  return { changes: [...replaces, ...fields, ...(kept.encoding !== wanted.encoding ? ["encoding"] : [])], replaces };
-}
-
 /** Scripts need root: a login user other than root goes through `sudo -n`. */
 function command(target: SshTarget, script: string, args: readonly string[]): string {
   return scriptCommand(readScript(script), script, args, { sudo: target.user !== "root" });
