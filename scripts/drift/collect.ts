@@ -29,8 +29,14 @@ export interface CollectOptions {
   readonly state?: StateSource;
 }
 
+/** A preview leaves values generated at apply time unknown (or out of the inputs altogether). */
+function isKnown(value: unknown): value is string {
+  return typeof value === "string" && value !== pulumi.runtime.unknownValue;
+}
+
 function wantedFile(name: string, inputs: Record<string, unknown>): WantedFile {
-  const known = inputs.content !== pulumi.runtime.unknownValue;
+  if (inputs.keep === "sha256" && !isKnown(inputs.sha256)) inputs = { ...inputs, keep: "content" };
+  const known = isKnown(inputs.content);
   const { observed: _observed, ...file } = normalState({ ...inputs, content: known ? inputs.content : "" });
   return file.keep === "sha256" ? { ...file, resource: name } : { ...file, resource: name, content: known ? file.content : undefined };
 }
