@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BLOB_DIR, contentBytes, digestOf, normalState, planStateChange, type ManagedFileState } from "./fileState";
 import { digestDifferences, fileDifferences, readRemoteDigest, readRemoteFile, writeRemoteBytes, type FileField } from "./remoteFile";
+import { PROJECT_ROOT } from "./scripts";
 import { SshPool } from "./ssh";
 
 /** The diff result the dynamic provider host expects (structurally `pulumi.dynamic.DiffResult`). */
@@ -30,8 +31,11 @@ function pool(): SshPool {
   return shared;
 }
 
-/** The bytes to write: the content itself, or the staged blob of a file kept by digest (verified). */
-export function wantedBytes(state: ManagedFileState, projectDir: string = process.cwd()): Buffer {
+/**
+ * The bytes to write: the content itself, or the staged blob of a file kept by digest (verified). The program
+ * stages blobs in its project; PROJECT_ROOT is that project here too, compiled (dist/providers/../..) or not.
+ */
+export function wantedBytes(state: ManagedFileState, projectDir: string = PROJECT_ROOT): Buffer {
   if (state.keep !== "sha256") return contentBytes(state);
   const blob = path.join(projectDir, BLOB_DIR, state.sha256);
   if (!fs.existsSync(blob)) {
