@@ -16,6 +16,7 @@ import { ManagedFile, type ManagedFileArgs } from "../../components/host/managed
 import { PROJECT_ROOT } from "../../components/host/scripts";
 import { secondCheckout, type SecondCheckout } from "../../scripts/engine/checkout";
 import { managedFileUrn, startProviderHost, type ProviderHost, type Props } from "../../scripts/engine/providerHost";
+import { applyResource, type StoredResource } from "../../scripts/engine/steps";
 import { MANAGED_FILE, setUpMockStack, unwrapSecrets } from "../support/mocks";
 import { freePort, startSshd, type TestSshd } from "../support/sshd";
 
@@ -187,6 +188,27 @@ describe("the ManagedFile provider in the SDK's provider host, from a second che
       await host.delete(`127.0.0.1:${etc("gres.conf")}`, urn, old);
       expect(fs.existsSync(etc("gres.conf"))).toBe(true);
     });
+  });
+
+  it("applies a file in the engine's order of calls: create, same, update after a hand edit, replace for a new path", async () => {
+    const urn = managedFileUrn("lab1-file-motd");
+    const motd = { ...conf, path: etc("motd"), content: "welcome\n" };
+    const steps: string[] = [];
+    let stored: StoredResource | undefined;
+    const apply = async (news: Props): Promise<void> => {
+      const result = await applyResource(host, urn, stored, news);
+      steps.push(result.step);
+      stored = result;
+    };
+    await apply(motd);
+    await apply(motd);
+    fs.writeFileSync(etc("motd"), "hacked\n");
+    await apply(motd);
+    expect(fs.readFileSync(etc("motd"), "utf8")).toBe("welcome\n");
+    await apply({ ...motd, path: etc("motd.d/ie") });
+    expect(steps).toEqual(["create", "same", "update", "replace"]);
+    expect(fs.readFileSync(etc("motd.d/ie"), "utf8")).toBe("welcome\n");
+    expect(stored?.id).toBe(`127.0.0.1:${etc("motd.d/ie")}`);
   });
 
   it("deletes a current file without touching the host", async () => {
