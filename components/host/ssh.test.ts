@@ -60,6 +60,22 @@ describe("a refresh storm on one host", () => {
     expect(failures).toBe(0);
   }, 120_000);
 
+  it("opens at most 4 connections to the host for 40 concurrent reads on one pool", async () => {
+    const pool = new SshPool();
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, pool.openTo(sshd.target))), 5);
+    try {
+      const { failures } = await storm(40, () => readRemoteFile(pool, sshd.target, file, "utf8"));
+      expect(failures).toBe(0);
+      console.log(`40 concurrent reads on one pool: at most ${most} connections`);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(4);
+    } finally {
+      clearInterval(watch);
+      pool.close();
+    }
+  }, 120_000);
+
   // Twice sshd's 10 handshakes in flight, each read on its own connection (as separate pools would open them).
   it("gives 0 failures for 20 concurrent reads each on its own connection (handshakes capped per host, retried)", async () => {
     const pools = Array.from({ length: 20 }, () => new SshPool());

@@ -5,9 +5,10 @@
  * lab runner, so all three reach hosts the same way.
  *
  * Built for a refresh storm: the engine reads every file of a host at once, and sshd's default
- * `MaxStartups 10:30:100` drops handshakes beyond 10 in flight. So at most `handshakesPerHost` handshakes to one
- * host are in flight per process, a handshake the host dropped is retried with bounded exponential backoff,
- * and a connection carries at most `sessionsPerConnection` commands at once (sshd's `MaxSessions` is 10).
+ * `MaxStartups 10:30:100` drops handshakes beyond 10 in flight. So a pool opens at most `connectionsPerHost`
+ * connections to one host, at most `handshakesPerHost` handshakes to one host are in flight per process, a
+ * handshake the host dropped is retried with bounded exponential backoff, and a connection carries at most
+ * `sessionsPerConnection` commands at once (sshd's `MaxSessions` is 10); more commands wait their turn.
  */
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
 import { Semaphore } from "./semaphore";
@@ -32,6 +33,8 @@ export interface ExecResult {
 }
 
 export interface SshPoolOptions {
+  /** Connections this pool keeps open to one host (user, address, port, key) at once. Defaults to 4. */
+  readonly connectionsPerHost?: number;
   /** Handshakes in flight to one host (address and port) at once, shared by every pool of the process. Defaults to 4. */
   readonly handshakesPerHost?: number;
   /** Commands running at once on one connection; sshd refuses sessions beyond its MaxSessions (10). Defaults to 8. */
@@ -91,11 +94,12 @@ interface Connection {
 }
 
 export class SshPool {
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new Map<string, Connection[]>();
   private readonly opts: Required<Omit<SshPoolOptions, "idleMs">> & { readonly idleMs?: number };
 
   constructor(opts: SshPoolOptions = {}) {
     this.opts = {
+      connectionsPerHost: opts.connectionsPerHost ?? 4,
       handshakesPerHost: opts.handshakesPerHost ?? 4,
       sessionsPerConnection: opts.sessionsPerConnection ?? 8,
       handshakeTries: opts.handshakeTries ?? 6,
@@ -127,17 +131,17 @@ export class SshPool {
     clearTimeout(connection.idleTimer);
     try {
       const client = await connection.client;
-      return await connection.sessions.with(() => this.run(target, client, command, stdin, timeoutMs));
+      return await connection.sessions.with(() => this.run(target, connection, client, command, stdin, timeoutMs));
     } finally {
       connection.active--;
       this.scheduleIdleClose(target, connection);
     }
   }
 
-  private run(target: SshTarget, client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
+  private run(target: SshTarget, connection: Connection, client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.forget(target);
+        this.drop(target, connection);
         reject(new Error(`ssh ${targetName(target)}: no answer after ${timeoutMs / 1000} s`));
       }, timeoutMs);
       client.exec(command, (err, stream) => {
@@ -165,37 +169,60 @@ export class SshPool {
   private scheduleIdleClose(target: SshTarget, connection: Connection): void {
     if (this.opts.idleMs === undefined || connection.active > 0) return;
     connection.idleTimer = setTimeout(() => {
-      if (connection.active === 0 && this.connections.get(poolKey(target)) === connection) this.forget(target);
+      if (connection.active === 0) this.drop(target, connection);
     }, this.opts.idleMs);
     connection.idleTimer.unref();
   }
 
-  /** Drops a connection (it is closed): the next command opens a new one. */
+  /** Closes one connection and forgets it: the next command opens a new one if it needs to. */
+  private drop(target: SshTarget, connection: Connection): void {
+    const key = poolKey(target);
+    const left = (this.connections.get(key) ?? []).filter((c) => c !== connection);
+    if (left.length > 0) this.connections.set(key, left);
+    else this.connections.delete(key);
+    end(connection);
+  }
+
+  /** Drops every connection to the target (they are closed): the next command opens a new one. */
   forget(target: SshTarget): void {
     const key = poolKey(target);
-    const connection = this.connections.get(key);
+    for (const connection of this.connections.get(key) ?? []) end(connection);
     this.connections.delete(key);
-    if (connection) end(connection);
   }
 
   close(): void {
-    for (const connection of this.connections.values()) end(connection);
+    for (const list of this.connections.values()) list.forEach(end);
     this.connections.clear();
   }
 
+  /** Connections open to the target now (for tests and progress output). */
+  openTo(target: SshTarget): number {
+    return this.connections.get(poolKey(target))?.length ?? 0;
+  }
+
+  /**
+   * The connection for the next command: the least busy one, or a new one while every one is busy with all its
+   * sessions and the host has fewer than `connectionsPerHost`.
+   */
   private connect(target: SshTarget): Connection {
     const key = poolKey(target);
-    const existing = this.connections.get(key);
-    if (existing) return existing;
+    const list = this.connections.get(key) ?? [];
+    const idlest = list.reduce<Connection | undefined>((best, c) => (best === undefined || c.active < best.active ? c : best), undefined);
+    if (idlest !== undefined && (idlest.active < this.opts.sessionsPerConnection || list.length >= this.opts.connectionsPerHost)) return idlest;
     const gate = handshakeGate(target, this.opts.handshakesPerHost);
-    const client = gate.with(() => openWithRetries(target, this.opts.handshakeTries));
-    const connection: Connection = { client, sessions: new Semaphore(this.opts.sessionsPerConnection), active: 0 };
-    // A failed or closed connection is not kept: the next command opens a new one.
-    const drop = (): void => {
-      if (this.connections.get(key) === connection) this.connections.delete(key);
+    const connection: Connection = {
+      client: gate.with(() => openWithRetries(target, this.opts.handshakeTries)),
+      sessions: new Semaphore(this.opts.sessionsPerConnection),
+      active: 0,
     };
-    client.then((c) => c.on("close", drop), drop);
-    this.connections.set(key, connection);
+    // A failed or closed connection is not kept: the next command opens a new one.
+    const forgetIt = (): void => {
+      const left = (this.connections.get(key) ?? []).filter((c) => c !== connection);
+      if (left.length > 0) this.connections.set(key, left);
+      else if (this.connections.get(key)?.includes(connection)) this.connections.delete(key);
+    };
+    connection.client.then((c) => c.on("close", forgetIt), forgetIt);
+    this.connections.set(key, [...list, connection]);
     return connection;
   }
 }
