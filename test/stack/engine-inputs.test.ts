@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../components/host/scripts";
-import { MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack } from "../support/mocks";
+import { COMMAND, MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack } from "../support/mocks";
 
 const savedAgent = process.env.SSH_AUTH_SOCK;
 afterAll(() => {
@@ -43,6 +43,12 @@ describe("the ie stack as the engine sees it", () => {
     console.log(`resources whose inputs change when only SSH_AUTH_SOCK changes: ${changed.length} of ${first.size}`);
     expect(changed).toEqual([]);
     expect([...first.values()].some((inputs) => /agent\.1111|agentSocketPath/.test(inputs))).toBe(false);
+  });
+
+  it("never lets @pulumi/command send the previous output as environment variables (sshd refuses them)", () => {
+    const commands = stack.ofType(COMMAND);
+    expect(commands.length).toBeGreaterThan(100);
+    expect(commands.filter((r) => r.inputs.addPreviousOutputInEnv !== false).map((r) => r.name)).toEqual([]);
   });
 
   it("keeps all inputs within 1 MiB (large artifacts are kept by digest)", () => {
