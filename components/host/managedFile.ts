@@ -9,6 +9,12 @@
  * text this program serializes and the state stores. So the closure below captures nothing but a relative path:
  * it requires the compiled provider (`dist/providers/managedFile.js`, built from fileProvider.ts by `npm ci`)
  * from the project directory it runs in, never a path of the checkout that wrote the state.
+ *
+ * States written before this (their text requires `<checkout>/components/host/remoteFile`, a .ts file plain
+ * Node cannot load): Read with that text fails ("Cannot find module"), Delete works (it needs no module).
+ * Diff and Update run the program's current text, and Diff asks for an update whenever the stored text is
+ * not the current one, so one `pulumi up --refresh=false` stores the current text in every such file's
+ * state; the provider reads the old shape (no `keep`, an `agentSocketPath` it ignores).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
