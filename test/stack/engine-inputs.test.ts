@@ -43,6 +43,8 @@ describe("the ie stack as the engine sees it", () => {
     console.log(`resources whose inputs change when only SSH_AUTH_SOCK changes: ${changed.length} of ${first.size}`);
     expect(changed).toEqual([]);
     expect([...first.values()].some((inputs) => /agent\.1111|agentSocketPath/.test(inputs))).toBe(false);
+    // Nor does the checkout's place: another admin's clone or a CI runner must see the same inputs.
+    expect([...first].filter(([, inputs]) => inputs.includes(PROJECT_ROOT)).map(([key]) => key)).toEqual([]);
   });
 
   it("never lets @pulumi/command send the previous output as environment variables (sshd refuses them)", () => {
