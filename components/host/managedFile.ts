@@ -29,7 +29,10 @@ export type { ManagedFileState } from "./fileState";
 /** The resource type (`pulumi-nodejs:dynamic/host:ManagedFile`): the lab runner and `drift` recognise it. */
 export const MANAGED_FILE_TYPE = "pulumi-nodejs:dynamic/host:ManagedFile";
 
-/** The compiled provider, relative to the project directory (`npm run build:providers` writes it). */
+/**
+ * The compiled provider, relative to the project directory (`npm run build:providers` writes it). The closure
+ * below spells it out, since it may capture nothing; a test keeps the two and package.json in step.
+ */
 export const PROVIDER_BUNDLE = "dist/providers/managedFile.js";
 
 /** How a file is kept in the state: its `content`, or only its `sha256` and size (large artifacts). */

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOB_DIR } from "../../components/host/fileState";
-import { ManagedFile, type ManagedFileArgs } from "../../components/host/managedFile";
+import { ManagedFile, PROVIDER_BUNDLE, type ManagedFileArgs } from "../../components/host/managedFile";
 import { PROJECT_ROOT } from "../../components/host/scripts";
 import { secondCheckout, type SecondCheckout } from "../../scripts/engine/checkout";
 import { managedFileUrn, startProviderHost, type ProviderHost, type Props } from "../../scripts/engine/providerHost";
@@ -93,8 +93,8 @@ describe("the ManagedFile provider in the SDK's provider host, from a second che
   it("serializes a provider that names no path of the checkout that wrote it", () => {
     const text = String(conf.__provider);
     expect(text).not.toContain(PROJECT_ROOT);
-    expect(text).toContain("dist/providers/managedFile.js");
-    expect(fs.existsSync(path.join(checkout.dir, "dist/providers/managedFile.js"))).toBe(true);
+    expect(text).toContain(PROVIDER_BUNDLE);
+    expect(fs.existsSync(path.join(checkout.dir, PROVIDER_BUNDLE))).toBe(true);
   });
 
   it("creates a file: Check, then Create", async () => {

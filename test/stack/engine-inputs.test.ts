@@ -3,8 +3,11 @@
  * every resource (the engine diffs them on every run, the file backend rewrites them after every step) and
  * the serialized ManagedFile provider (`__provider`, kept in the state and run by the provider host).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROVIDER_BUNDLE } from "../../components/host/managedFile";
 import { PROJECT_ROOT } from "../../components/host/scripts";
 import { COMMAND, MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack } from "../support/mocks";
 
@@ -67,7 +70,11 @@ describe("the ie stack as the engine sees it", () => {
     console.log(`serialized ManagedFile provider: ${Buffer.byteLength(text)} bytes`);
     expect(Buffer.byteLength(text)).toBeLessThan(4096);
     expect(text).not.toContain(PROJECT_ROOT);
-    expect(text).toContain("dist/providers/managedFile.js");
+    expect(text).toContain(`"${PROVIDER_BUNDLE}"`);
+    // ...which `npm ci` builds (the prepare script).
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prepare).toContain("build:providers");
+    expect(pkg.scripts["build:providers"]).toContain(`--outfile=${PROVIDER_BUNDLE}`);
     expect(pulumi.runtime.isRpcSecret(text)).toBe(false);
   });
 });
