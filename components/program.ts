@@ -46,8 +46,8 @@ function stackSource(stack: string): { text: string; fileName: string } | undefi
 function credentials(config: pulumi.Config): SshCredentials {
   const privateKey = config.getSecret("sshPrivateKey");
   if (privateKey !== undefined) return { privateKey };
-  const agentSocketPath = process.env.SSH_AUTH_SOCK;
-  if (agentSocketPath) return { agentSocketPath };
+  // Only checked here, never stored: the providers read SSH_AUTH_SOCK of their own process.
+  if (process.env.SSH_AUTH_SOCK) return { sshAgent: true };
   throw new pulumi.RunError(
     "no way to log in to the hosts: either store the SSH key in the stack with " +
       "'pulumi config set --secret ie:sshPrivateKey < KEYFILE', or run Pulumi with an ssh-agent holding it " +

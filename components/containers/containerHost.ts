@@ -71,8 +71,9 @@ export class ContainerHost extends pulumi.ComponentResource {
       file("pool-network", `/etc/containers/networks/${POOL_NETWORK}.json`, renderPoolNetwork(spec), [prepared]),
     ];
     const programFiles = [
-      // The program is data for node (not executable); only the entry script starts it, as root.
-      file("ie-podman-program", IE_PODMAN_PROGRAM, program, [prepared], "0644"),
+      // The program is data for node (not executable); only the entry script starts it, as root. ~500 KB:
+      // the state keeps only its sha256 and size, the provider uploads it.
+      host.writeFile("ie-podman-program", { path: IE_PODMAN_PROGRAM, content: program, mode: "0644", owner: "root:root", keep: "sha256" }, after([prepared])).resource,
       file("ie-podman", IE_PODMAN_PATH, renderEntryScript(), [prepared], "0755"),
       file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared]),
     ];

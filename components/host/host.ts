@@ -10,6 +10,7 @@ import { remote, types } from "@pulumi/command";
 import type { HostSpec, UserSpec } from "../inventory/model";
 import { ManagedFile } from "./managedFile";
 import { osProfile, type OsProfile } from "./os";
+import type { FileKeeping } from "./managedFile";
 import type { FileEncoding } from "./remoteFile";
 import type { SshTarget } from "./ssh";
 import { scriptCommand } from "./render";
@@ -19,8 +20,12 @@ import { readScript } from "./scripts";
 export interface SshCredentials {
   /** The private key's text (OpenSSH or PEM). Treated as a secret. */
   readonly privateKey?: pulumi.Input<string>;
-  /** Path of a running ssh-agent's socket that holds the key (what `SSH_AUTH_SOCK` names). */
-  readonly agentSocketPath?: string;
+  /**
+   * Log in with the ssh-agent that `SSH_AUTH_SOCK` names where each provider runs. The socket's path changes
+   * with every login, so it is never an input: `@pulumi/command` and the ManagedFile provider read
+   * `SSH_AUTH_SOCK` themselves. Defaults to false.
+   */
+  readonly sshAgent?: boolean;
 }
 
 export interface HostArgs {
@@ -86,6 +91,8 @@ export interface FileArgs {
   readonly encoding?: FileEncoding;
   /** The content is a key: secret in the state, masked in diffs and drift reports. Defaults to false. */
   readonly secret?: boolean;
+  /** `sha256`: the state keeps only the content's digest and size (large artifacts; see ManagedFile). Defaults to `content`. */
+  readonly keep?: FileKeeping;
 }
 
 /** A file a host keeps in place: a ManagedFile, which reads itself back on refresh. */
@@ -115,18 +122,17 @@ function pinnedHostKey(spec: HostSpec): string {
 /** The connection of every command to a host: pinned host key, exactly one way to authenticate. */
 function connectionOf(spec: HostSpec, credentials: SshCredentials): types.input.remote.ConnectionArgs {
   const hasKey = credentials.privateKey !== undefined;
-  const hasAgent = credentials.agentSocketPath !== undefined;
+  const hasAgent = credentials.sshAgent === true;
   if (hasKey === hasAgent) {
-    throw new Error(`host ${spec.name}: give exactly one of credentials.privateKey and credentials.agentSocketPath`);
+    throw new Error(`host ${spec.name}: give exactly one of credentials.privateKey and credentials.sshAgent`);
   }
+  // Without a key the command provider uses the agent of its own SSH_AUTH_SOCK: nothing per-login is stored.
   return {
     host: spec.address,
     port: spec.sshPort,
     user: spec.sshUser,
     hostKey: pinnedHostKey(spec),
-    ...(credentials.privateKey !== undefined
-      ? { privateKey: pulumi.secret(credentials.privateKey) }
-      : { agentSocketPath: credentials.agentSocketPath }),
+    ...(credentials.privateKey !== undefined ? { privateKey: pulumi.secret(credentials.privateKey) } : {}),
   };
 }
 
@@ -136,7 +142,7 @@ function fileConnectionOf(spec: HostSpec, credentials: SshCredentials): pulumi.O
   if (credentials.privateKey !== undefined) {
     return pulumi.secret(pulumi.output(credentials.privateKey).apply((privateKey) => ({ ...base, privateKey })));
   }
-  return pulumi.output({ ...base, agentSocketPath: credentials.agentSocketPath });
+  return pulumi.output(base);
 }
 
 export class Host extends pulumi.ComponentResource {
@@ -189,6 +195,7 @@ export class Host extends pulumi.ComponentResource {
         mode: args.mode,
         owner: args.owner,
         secret: args.secret,
+        keep: args.keep,
       },
       { parent: this, dependsOn: [this.ready, ...(opts.dependsOn ?? [])], protect: opts.protect },
     );
@@ -227,6 +234,8 @@ export class Host extends pulumi.ComponentResource {
         ...(del !== undefined ? { delete: del } : {}),
         ...(stdin !== undefined ? { stdin } : {}),
         ...(args.triggers !== undefined ? { triggers: [...args.triggers] } : {}),
+        // Else the provider sends the previous output as PULUMI_COMMAND_STDOUT/STDERR, which sshd refuses.
+        addPreviousOutputInEnv: false,
       },
       {
         parent: this,

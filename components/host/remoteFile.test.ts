@@ -3,86 +3,35 @@
  * key and a login key: what `pulumi up` writes and what `pulumi refresh` / `npm run drift` read back. Needs
  * root (files are chowned, sshd logs in as root); `test/setup/prerequisites.ts` installs openssh-server.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileDifferences, planFileChange, readRemoteFile, writeRemoteFile, type DesiredFile, type KeptFile } from "./remoteFile";
+import { freePort, startSshd, type TestSshd } from "../../test/support/sshd";
+import {
+  digestDifferences,
+  fileDifferences,
+  readRemoteDigest,
+  readRemoteFile,
+  writeRemoteFile,
+  type DesiredFile,
+} from "./remoteFile";
 import { SshPool, type SshTarget } from "./ssh";
 
-const SSHD = "/usr/sbin/sshd";
+let sshd: TestSshd;
 let dir: string;
-let sshd: ChildProcess;
 let target: SshTarget;
 let otherHostKey: string;
 const ssh = new SshPool();
 
-function keygen(file: string): string {
-  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
-  return fs.readFileSync(`${file}.pub`, "utf8").trim();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
-      socket.on("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
-
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("these tests start sshd and chown files: run them as root");
-  if (!fs.existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server (test/setup/prerequisites.ts does it)`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "managed-file-"));
-  const hostKey = keygen(path.join(dir, "host_key"));
-  otherHostKey = keygen(path.join(dir, "other_host_key"));
-  const clientKey = keygen(path.join(dir, "client_key"));
-  fs.writeFileSync(path.join(dir, "authorized_keys"), `${clientKey}\n`, { mode: 0o600 });
-  const port = await freePort();
-  fs.writeFileSync(
-    path.join(dir, "sshd_config"),
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${path.join(dir, "host_key")}`,
-      `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-      `PidFile ${path.join(dir, "sshd.pid")}`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      "StrictModes no",
-      "",
-    ].join("\n"),
-  );
-  fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation directory
-  sshd = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-  await waitForPort(port, 10_000);
-  target = { host: "127.0.0.1", port, user: "root", hostKey, privateKey: fs.readFileSync(path.join(dir, "client_key"), "utf8") };
+  sshd = await startSshd("managed-file-");
+  ({ dir, target, otherHostKey } = sshd);
 });
 
 afterAll(() => {
   ssh.close();
-  sshd?.kill("SIGTERM");
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  sshd?.stop();
 });
 
 const file = (name: string, overrides: Partial<DesiredFile> = {}): DesiredFile => ({
@@ -150,6 +99,20 @@ describe("writeRemoteFile and readRemoteFile over real SSH", () => {
     expect(fileDifferences(await readRemoteFile(ssh, target, wanted.path, "base64"), wanted)).toEqual([]);
   });
 
+  it("reads a large file by its sha256 and size only, and sees a changed byte", async () => {
+    const bytes = randomBytes(300_000);
+    const wanted = file("ie-podman.cjs", { content: bytes.toString("base64"), encoding: "base64", mode: "0755" });
+    await writeRemoteFile(ssh, target, wanted);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const desired = { path: wanted.path, sha256, size: bytes.length, mode: "0755", owner: "root:root" };
+    expect(await readRemoteDigest(ssh, target, wanted.path)).toEqual({ kind: "file", sha256, size: bytes.length, mode: "0755", owner: "root:root" });
+    const edited = Buffer.from(bytes);
+    edited[1000] ^= 1;
+    fs.writeFileSync(wanted.path, edited);
+    expect(digestDifferences(await readRemoteDigest(ssh, target, wanted.path), desired)).toEqual(["content"]);
+    expect(await readRemoteDigest(ssh, target, `${wanted.path}.absent`)).toEqual({ kind: "absent" });
+  });
+
   it("refuses a host that presents another key than the pinned one, and writes nothing", async () => {
     const wanted = file("never.conf");
     const other = new SshPool();
@@ -169,20 +132,5 @@ describe("writeRemoteFile and readRemoteFile over real SSH", () => {
     } finally {
       other.close();
     }
-  });
-});
-
-describe("planFileChange: the provider's diff after a refresh", () => {
-  const kept: KeptFile = { host: "10.0.0.1", path: "/etc/a", content: "x\n", encoding: "utf8", mode: "0644", owner: "root:root" };
-  it.each<[string, Partial<KeptFile>, Partial<KeptFile>, string[], string[]]>([
-    ["nothing when the host has what the stack wants", {}, {}, [], []],
-    ["content after a hand edit", { content: "edited\n" }, {}, ["content"], []],
-    ["mode written as 644 or 0644 alike", { mode: "644" }, {}, [], []],
-    ["mode and owner", { mode: "0600", owner: "munge:munge" }, {}, ["mode", "owner"], []],
-    ["the whole file when it disappeared", { observed: "absent" }, {}, ["content"], []],
-    ["a replacement for a new path", {}, { path: "/etc/b" }, ["path"], ["path"]],
-    ["a replacement for another host", {}, { host: "10.0.0.2" }, ["connection"], ["connection"]],
-  ])("%s", (_what, old, next, changes, replaces) => {
-    expect(planFileChange({ ...kept, ...old }, { ...kept, ...next })).toEqual({ changes, replaces });
   });
 });

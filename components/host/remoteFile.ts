@@ -32,6 +32,22 @@ export type ObservedFile =
   | { readonly kind: "file"; readonly content: string; readonly mode: string; readonly owner: string }
   | { readonly kind: "absent" | "symlink" | "not-a-file" };
 
+/** A large file as the host has it, by digest only: what a ManagedFile that keeps `sha256` compares. */
+export type ObservedDigest =
+  | { readonly kind: "file"; readonly sha256: string; readonly size: number; readonly mode: string; readonly owner: string }
+  | { readonly kind: "absent" | "symlink" | "not-a-file" };
+
+/** A large file as the stack wants it, by digest only. */
+export interface DesiredDigest {
+  readonly path: string;
+  /** SHA-256 (hex) of the bytes. */
+  readonly sha256: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly mode: string;
+  readonly owner: string;
+}
+
 /** What can differ between the two: `presence` when there is no regular file at the path at all. */
 export type FileField = "presence" | "content" | "mode" | "owner";
 
@@ -62,6 +78,26 @@ export function parseReadOutput(stdout: string, encoding: FileEncoding): Observe
   return { kind: "file", content, mode: normalMode(m[1]), owner: m[2] };
 }
 
+/** Parses what `read-file.sh PATH sha256` printed. Pure. */
+export function parseDigestOutput(stdout: string): ObservedDigest {
+  const [head = "", body = ""] = stdout.split("\n");
+  if (head === "absent" || head === "symlink" || head === "not-a-file") return { kind: head };
+  const m = /^present ([0-7]{3,4}) (\S+:\S+)$/.exec(head);
+  const d = /^sha256 ([0-9a-f]{64}) (\d+)$/.exec(body);
+  if (m === null || d === null) throw new Error(`read-file.sh printed something unexpected: '${stdout.slice(0, 120)}'`);
+  return { kind: "file", sha256: d[1], size: Number(d[2]), mode: normalMode(m[1]), owner: m[2] };
+}
+
+/** Which fields of a file kept by digest differ; `content` when the bytes do (the digest or size). Pure. */
+export function digestDifferences(observed: ObservedDigest, desired: DesiredDigest): FileField[] {
+  if (observed.kind !== "file") return ["presence"];
+  const fields: FileField[] = [];
+  if (observed.sha256 !== desired.sha256 || observed.size !== desired.size) fields.push("content");
+  if (observed.mode !== normalMode(desired.mode)) fields.push("mode");
+  if (observed.owner !== desired.owner) fields.push("owner");
+  return fields;
+}
+
 /** Which fields differ, in a fixed order; empty when the host has the file as wanted. Pure. */
 export function fileDifferences(observed: ObservedFile, desired: DesiredFile): FileField[] {
   if (observed.kind !== "file") return ["presence"];
@@ -72,30 +108,16 @@ export function fileDifferences(observed: ObservedFile, desired: DesiredFile): F
   return fields;
 }
 
-/** What the provider keeps of a file: where it is, what the last write or read found there. */
-export interface KeptFile extends DesiredFile {
-  readonly host: string;
-  /** What the last read found: `file`, or `absent` / `symlink` / `not-a-file`. Defaults to `file`. */
-  readonly observed?: string;
-}
-
-/**
- * The provider's diff, pure: what changed between the kept (refreshed) file and the wanted one. A new
- * path or host replaces the resource; content, mode, owner or encoding update it in place.
- */
-export function planFileChange(kept: KeptFile, wanted: KeptFile): { readonly changes: readonly string[]; readonly replaces: readonly string[] } {
-  const replaces = [...(kept.path !== wanted.path ? ["path"] : []), ...(kept.host !== wanted.host ? ["connection"] : [])];
-  const observed: ObservedFile =
-    kept.observed === undefined || kept.observed === "file"
-      ? { kind: "file", content: kept.content, mode: normalMode(kept.mode), owner: kept.owner }
-      : { kind: "absent" };
-  const fields = fileDifferences(observed, wanted).map((f) => (f === "presence" ? "content" : f));
-  return { changes: [...replaces, ...fields, ...(kept.encoding !== wanted.encoding ? ["encoding"] : [])], replaces };
-}
-
 /** Scripts need root: a login user other than root goes through `sudo -n`. */
 function command(target: SshTarget, script: string, args: readonly string[]): string {
   return scriptCommand(readScript(script), script, args, { sudo: target.user !== "root" });
+}
+
+/** Reads only the digest, size, mode and owner of the file at `path`: its content never travels. */
+export async function readRemoteDigest(ssh: SshPool, target: SshTarget, path: string): Promise<ObservedDigest> {
+  const result = await execOrExplain(ssh, target, path, command(target, "host/read-file.sh", [path, "sha256"]));
+  if (result.code !== 0) throw new RemoteFileError(target.host, path, `reading failed (exit ${result.code}): ${result.stderr.trim()}`);
+  return parseDigestOutput(result.stdout);
 }
 
 /** Reads the file at `path` from the host. Rejects with a RemoteFileError when the host cannot answer. */
@@ -110,7 +132,11 @@ export async function readRemoteFile(ssh: SshPool, target: SshTarget, path: stri
  * owner differ; leaves it alone otherwise. Resolves with write-file.sh's report ("changed PATH" ...).
  */
 export async function writeRemoteFile(ssh: SshPool, target: SshTarget, file: DesiredFile): Promise<string> {
-  const content = Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8");
+  return writeRemoteBytes(ssh, target, file, Buffer.from(file.content, file.encoding === "base64" ? "base64" : "utf8"));
+}
+
+/** As `writeRemoteFile`, with the content as bytes (a large artifact read from a local file). */
+export async function writeRemoteBytes(ssh: SshPool, target: SshTarget, file: Omit<DesiredFile, "content" | "encoding">, content: Buffer): Promise<string> {
   const line = command(target, "host/write-file.sh", [file.path, file.mode, file.owner]);
   const result = await execOrExplain(ssh, target, file.path, line, content);
   if (result.code !== 0) throw new RemoteFileError(target.host, file.path, `writing failed (exit ${result.code}): ${result.stderr.trim()}`);

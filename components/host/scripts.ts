@@ -4,7 +4,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The project's root directory (the one holding Pulumi.yaml), found from this file's place in it. */
+/**
+ * The project's root directory (the one holding Pulumi.yaml), found from this file's place in it: two levels
+ * up, from components/host/ and from the compiled provider in dist/providers/ alike.
+ */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
 const SCRIPTS_DIR = path.join(PROJECT_ROOT, "scripts");

@@ -3,8 +3,15 @@
  * verified against the key pinned in the inventory: a host that presents another key is refused, as
  * `@pulumi/command` does with `connection.hostKey`. Used by the ManagedFile provider, `npm run drift` and the
  * lab runner, so all three reach hosts the same way.
+ *
+ * Built for a refresh storm: the engine reads every file of a host at once, and sshd's default
+ * `MaxStartups 10:30:100` drops handshakes beyond 10 in flight. So a pool opens at most `connectionsPerHost`
+ * connections to one host, at most `handshakesPerHost` handshakes to one host are in flight per process, a
+ * handshake the host dropped is retried with bounded exponential backoff, and a connection carries at most
+ * `sessionsPerConnection` commands at once (sshd's `MaxSessions` is 10); more commands wait their turn.
  */
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
+import { Semaphore } from "./semaphore";
 
 export interface SshTarget {
   readonly host: string;
@@ -12,16 +19,30 @@ export interface SshTarget {
   readonly user: string;
   /** Pinned public host key line (`ssh-ed25519 AAAA... [comment]`). */
   readonly hostKey: string;
-  /** The private key's text; give this or `agentSocketPath`. */
+  /**
+   * The private key's text. Defaults to the ssh-agent that `SSH_AUTH_SOCK` names in the process that connects,
+   * read when it connects: a per-login socket path never belongs in a resource's inputs.
+   */
   readonly privateKey?: string;
-  /** An ssh-agent's socket holding the key (what `SSH_AUTH_SOCK` names). */
-  readonly agentSocketPath?: string;
 }
 
 export interface ExecResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+export interface SshPoolOptions {
+  /** Connections this pool keeps open to one host (user, address, port, key) at once. Defaults to 4. */
+  readonly connectionsPerHost?: number;
+  /** Handshakes in flight to one host (address and port) at once, shared by every pool of the process. Defaults to 4. */
+  readonly handshakesPerHost?: number;
+  /** Commands running at once on one connection; sshd refuses sessions beyond its MaxSessions (10). Defaults to 8. */
+  readonly sessionsPerConnection?: number;
+  /** Tries of a handshake the host dropped (reset, lost before handshake, timed out). Defaults to 6. */
+  readonly handshakeTries?: number;
+  /** Close a connection that ran no command for this long, in ms. Defaults to never (until `close()`). */
+  readonly idleMs?: number;
 }
 
 /** The base64 blob of an OpenSSH public key line: what ssh2 hands the host verifier, base64-encoded. */
@@ -31,11 +52,60 @@ export function keyBlob(publicKeyLine: string): string {
   return blob;
 }
 
+/** `user@host:port`: how messages name a target. */
+export function targetName(target: SshTarget): string {
+  return `${target.user}@${target.host}:${target.port}`;
+}
+
 /** Tries of a command whose session sshd refused (all sessions of the connection busy). */
 const CHANNEL_RETRIES = 20;
 
+/**
+ * Failures of a handshake that a second try can cure: sshd over MaxStartups closes or resets new connections
+ * before its banner, a loaded host times out. Not cured: a refused port, a wrong host key, a refused login.
+ */
+export function isTransientHandshakeError(message: string): boolean {
+  return /Connection lost before handshake|ECONNRESET|ETIMEDOUT|EPIPE|Timed out while waiting for handshake|socket hang up/i.test(message);
+}
+
+/** Backoff before try `attempt + 1`: 250 ms doubling, at most 4 s, with jitter so retries do not collide again. */
+export function handshakeBackoffMs(attempt: number, random: number = Math.random()): number {
+  return Math.min(4000, 250 * 2 ** (attempt - 1)) * (0.5 + random / 2);
+}
+
+// Per process, not per pool: the provider host, drift and the lab runner each run in one process.
+const handshakeGates = new Map<string, Semaphore>();
+
+function handshakeGate(target: SshTarget, limit: number): Semaphore {
+  const key = `${target.host}:${target.port}`;
+  let gate = handshakeGates.get(key);
+  if (!gate) {
+    gate = new Semaphore(limit);
+    handshakeGates.set(key, gate);
+  }
+  return gate;
+}
+
+interface Connection {
+  readonly client: Promise<Client>;
+  readonly sessions: Semaphore;
+  active: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
 export class SshPool {
-  private readonly clients = new Map<string, Promise<Client>>();
+  private readonly connections = new Map<string, Connection[]>();
+  private readonly opts: Required<Omit<SshPoolOptions, "idleMs">> & { readonly idleMs?: number };
+
+  constructor(opts: SshPoolOptions = {}) {
+    this.opts = {
+      connectionsPerHost: opts.connectionsPerHost ?? 4,
+      handshakesPerHost: opts.handshakesPerHost ?? 4,
+      sessionsPerConnection: opts.sessionsPerConnection ?? 8,
+      handshakeTries: opts.handshakeTries ?? 6,
+      idleMs: opts.idleMs,
+    };
+  }
 
   /**
    * Runs `command` through the login shell, `stdin` fed and closed; never rejects on a non-zero exit. Rejects
@@ -43,8 +113,8 @@ export class SshPool {
    * so a channel that never closes cannot hang a whole apply.
    */
   async exec(target: SshTarget, command: string, stdin?: string | Buffer, timeoutMs = 30 * 60_000): Promise<ExecResult> {
-    // sshd allows MaxSessions (10) sessions per connection and frees one a moment after its command ended:
-    // a burst of short commands can find no free session. That refusal is retried; nothing ran yet.
+    // sshd frees a session a moment after its command ended: a burst of short commands can find no free
+    // session even below MaxSessions. That refusal is retried; nothing ran yet.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.execOnce(target, command, stdin, timeoutMs);
@@ -56,16 +126,28 @@ export class SshPool {
   }
 
   private async execOnce(target: SshTarget, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
-    const client = await this.connect(target);
+    const connection = this.connect(target);
+    connection.active++;
+    clearTimeout(connection.idleTimer);
+    try {
+      const client = await connection.client;
+      return await connection.sessions.with(() => this.run(target, connection, client, command, stdin, timeoutMs));
+    } finally {
+      connection.active--;
+      this.scheduleIdleClose(target, connection);
+    }
+  }
+
+  private run(target: SshTarget, connection: Connection, client: Client, command: string, stdin: string | Buffer | undefined, timeoutMs: number): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.forget(target);
-        reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: no answer after ${timeoutMs / 1000} s`));
+        this.drop(target, connection);
+        reject(new Error(`ssh ${targetName(target)}: no answer after ${timeoutMs / 1000} s`));
       }, timeoutMs);
       client.exec(command, (err, stream) => {
         if (err) {
           clearTimeout(timer);
-          return reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: ${err.message}`));
+          return reject(new Error(`ssh ${targetName(target)}: ${err.message}`));
         }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
@@ -84,50 +166,104 @@ export class SshPool {
     });
   }
 
-  /** Drops a connection (it is closed): the next command opens a new one. */
+  private scheduleIdleClose(target: SshTarget, connection: Connection): void {
+    if (this.opts.idleMs === undefined || connection.active > 0) return;
+    connection.idleTimer = setTimeout(() => {
+      if (connection.active === 0) this.drop(target, connection);
+    }, this.opts.idleMs);
+    connection.idleTimer.unref();
+  }
+
+  /** Closes one connection and forgets it: the next command opens a new one if it needs to. */
+  private drop(target: SshTarget, connection: Connection): void {
+    const key = poolKey(target);
+    const left = (this.connections.get(key) ?? []).filter((c) => c !== connection);
+    if (left.length > 0) this.connections.set(key, left);
+    else this.connections.delete(key);
+    end(connection);
+  }
+
+  /** Drops every connection to the target (they are closed): the next command opens a new one. */
   forget(target: SshTarget): void {
     const key = poolKey(target);
-    const pending = this.clients.get(key);
-    this.clients.delete(key);
-    void pending?.then((client) => client.end()).catch(() => undefined);
+    for (const connection of this.connections.get(key) ?? []) end(connection);
+    this.connections.delete(key);
   }
 
   close(): void {
-    for (const c of this.clients.values()) void c.then((client) => client.end()).catch(() => undefined);
-    this.clients.clear();
+    for (const list of this.connections.values()) list.forEach(end);
+    this.connections.clear();
   }
 
-  private connect(target: SshTarget): Promise<Client> {
+  /** Connections open to the target now (for tests and progress output). */
+  openTo(target: SshTarget): number {
+    return this.connections.get(poolKey(target))?.length ?? 0;
+  }
+
+  /**
+   * The connection for the next command: the least busy one, or a new one while every one is busy with all its
+   * sessions and the host has fewer than `connectionsPerHost`.
+   */
+  private connect(target: SshTarget): Connection {
     const key = poolKey(target);
-    let pending = this.clients.get(key);
-    if (!pending) {
-      const opened = openClient(target);
-      pending = opened;
-      // A failed or closed connection is not kept: the next command opens a new one.
-      opened.then(
-        (client) => client.on("close", () => this.clients.get(key) === opened && this.clients.delete(key)),
-        () => this.clients.get(key) === opened && this.clients.delete(key),
-      );
-      this.clients.set(key, pending);
-    }
-    return pending;
+    const list = this.connections.get(key) ?? [];
+    const idlest = list.reduce<Connection | undefined>((best, c) => (best === undefined || c.active < best.active ? c : best), undefined);
+    if (idlest !== undefined && (idlest.active < this.opts.sessionsPerConnection || list.length >= this.opts.connectionsPerHost)) return idlest;
+    const gate = handshakeGate(target, this.opts.handshakesPerHost);
+    const connection: Connection = {
+      client: gate.with(() => openWithRetries(target, this.opts.handshakeTries)),
+      sessions: new Semaphore(this.opts.sessionsPerConnection),
+      active: 0,
+    };
+    // A failed or closed connection is not kept: the next command opens a new one.
+    const forgetIt = (): void => {
+      const left = (this.connections.get(key) ?? []).filter((c) => c !== connection);
+      if (left.length > 0) this.connections.set(key, left);
+      else if (this.connections.get(key)?.includes(connection)) this.connections.delete(key);
+    };
+    connection.client.then((c) => c.on("close", forgetIt), forgetIt);
+    this.connections.set(key, [...list, connection]);
+    return connection;
   }
 }
 
+function end(connection: Connection): void {
+  clearTimeout(connection.idleTimer);
+  void connection.client.then((c) => c.end()).catch(() => undefined);
+}
+
+/** Connections are shared only by targets that agree on everything that is checked: the pinned key and the login. */
 function poolKey(target: SshTarget): string {
-  return `${target.user}@${target.host}:${target.port}`;
+  return `${targetName(target)} ${keyBlob(target.hostKey)} ${target.privateKey ?? `agent:${process.env.SSH_AUTH_SOCK ?? ""}`}`;
+}
+
+async function openWithRetries(target: SshTarget, tries: number): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openClient(target);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= tries || !isTransientHandshakeError(message)) {
+        throw new Error(attempt > 1 ? `${message} (after ${attempt} tries)` : message);
+      }
+      await new Promise((r) => setTimeout(r, handshakeBackoffMs(attempt)));
+    }
+  }
 }
 
 function openClient(target: SshTarget): Promise<Client> {
   const pinned = keyBlob(target.hostKey);
-  if ((target.privateKey === undefined) === (target.agentSocketPath === undefined)) {
-    return Promise.reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: give exactly one of a private key and an agent socket`));
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (target.privateKey === undefined && !agent) {
+    return Promise.reject(
+      new Error(`ssh ${targetName(target)}: no private key given and SSH_AUTH_SOCK is not set: run with an ssh-agent holding the key, or give the key`),
+    );
   }
   const config: ConnectConfig = {
     host: target.host,
     port: target.port,
     username: target.user,
-    ...(target.privateKey !== undefined ? { privateKey: target.privateKey } : { agent: target.agentSocketPath }),
+    ...(target.privateKey !== undefined ? { privateKey: target.privateKey } : { agent }),
     // Ask for the pinned key's type, so a host with several keys presents the one we can verify.
     algorithms: { serverHostKey: [target.hostKey.trim().split(/\s+/)[0] as ServerHostKeyAlgorithm] },
     readyTimeout: 20_000,
@@ -138,10 +274,10 @@ function openClient(target: SshTarget): Promise<Client> {
     const client = new Client();
     client
       .on("ready", () => resolve(client))
-      .on("error", (err) =>
-        reject(new Error(`ssh ${target.user}@${target.host}:${target.port}: ${err.message}` +
-          (/verification/i.test(err.message) ? " (host key differs from the pinned key)" : ""))),
-      )
+      .on("error", (err) => {
+        const refused = /verification/i.test(err.message);
+        reject(new Error(`ssh ${targetName(target)}: ${err.message}` + (refused ? " (host key differs from the pinned key)" : "")));
+      })
       .connect(config);
   });
 }

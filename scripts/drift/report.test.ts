@@ -45,6 +45,15 @@ describe("compareFile", () => {
     expect(r.notes[0]).toMatch(/content not compared/);
   });
 
+  it("compares a file kept by digest by its sha256 and size, and shows both when they differ", () => {
+    const bundle: WantedFile = { resource: "gpu1-file-ie-podman", connection, path: "/usr/local/bin/ie-podman", keep: "sha256", sha256: "a".repeat(64), size: 500_000, mode: "0755", owner: "root:root", secret: false };
+    const same = compareFile("gpu1", bundle, { kind: "file", sha256: "a".repeat(64), size: 500_000, mode: "0755", owner: "root:root" });
+    expect(same).toMatchObject({ status: "same", fields: [], notes: [] });
+    const changed = compareFile("gpu1", bundle, { kind: "file", sha256: "b".repeat(64), size: 500_002, mode: "0755", owner: "root:root" });
+    expect(changed).toMatchObject({ status: "differs", fields: ["content"] });
+    expect(changed.notes).toEqual([`content differs: sha256 ${"b".repeat(64)} (500002 bytes) on the host, ${"a".repeat(64)} (500000 bytes) in the stack`]);
+  });
+
   it("reports a missing file", () => {
     expect(compareFile("lab2", conf, { kind: "absent" })).toMatchObject({ status: "missing", fields: ["presence"] });
   });

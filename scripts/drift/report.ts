@@ -4,7 +4,7 @@
  * a diff line or a hash; binary content is compared but not printed.
  */
 import { createTwoFilesPatch } from "diff";
-import { fileDifferences, normalMode, type FileField, type ObservedFile } from "../../components/host/remoteFile";
+import { digestDifferences, fileDifferences, normalMode, type FileField, type ObservedDigest, type ObservedFile } from "../../components/host/remoteFile";
 import type { WantedFile } from "./collect";
 
 export type FileStatus = "same" | "differs" | "missing";
@@ -37,18 +37,27 @@ export interface DriftReport {
   readonly hosts: readonly HostReport[];
 }
 
-/** One file against the host's copy. `host` names the host in the diff header. */
-export function compareFile(host: string, wanted: WantedFile, observed: ObservedFile): FileReport {
+/**
+ * One file against the host's copy. `host` names the host in the diff header. A file kept by digest is read
+ * by digest (`observed` an ObservedDigest): a changed binary shows as its sha256 and size, host against stack.
+ */
+export function compareFile(host: string, wanted: WantedFile, observed: ObservedFile | ObservedDigest): FileReport {
   const base = { path: wanted.path, resource: wanted.resource };
   if (observed.kind !== "file") {
     return { ...base, status: "missing", fields: ["presence"], notes: [`the host has ${observed.kind === "absent" ? "no file" : `a ${observed.kind}`} at ${wanted.path}`] };
+  }
+  if (wanted.keep === "sha256" || !("content" in observed)) {
+    if (wanted.keep !== "sha256" || !("sha256" in observed)) throw new Error(`${wanted.path}: read by content and kept by digest, or the reverse`);
+    const fields = digestDifferences(observed, wanted);
+    const notes = modeOwnerNotes(fields, observed, wanted);
+    if (fields.includes("content")) notes.unshift(`content differs: sha256 ${observed.sha256} (${observed.size} bytes) on the host, ${wanted.sha256} (${wanted.size} bytes) in the stack`);
+    return { ...base, status: fields.length === 0 ? "same" : "differs", fields, notes };
   }
   const notes: string[] = [];
   const contentKnown = wanted.content !== undefined;
   const fields = fileDifferences(observed, { ...wanted, content: wanted.content ?? observed.content });
   if (!contentKnown) notes.push("content not compared: it is generated at apply time and only the stack's state holds it");
-  if (fields.includes("mode")) notes.push(`mode on the host ${observed.mode}, in the stack ${normalMode(wanted.mode)}`);
-  if (fields.includes("owner")) notes.push(`owner on the host ${observed.owner}, in the stack ${wanted.owner}`);
+  notes.push(...modeOwnerNotes(fields, observed, wanted));
   let diff: string | undefined;
   if (fields.includes("content") && wanted.content !== undefined) {
     if (wanted.secret) notes.push("content differs (a secret: not shown)");
@@ -56,6 +65,13 @@ export function compareFile(host: string, wanted: WantedFile, observed: Observed
     else diff = createTwoFilesPatch(`${host}:${wanted.path}`, `stack:${wanted.path}`, observed.content, wanted.content, "on the host", "in the stack");
   }
   return { ...base, status: fields.length === 0 ? "same" : "differs", fields, notes, ...(diff !== undefined ? { diff } : {}) };
+}
+
+function modeOwnerNotes(fields: readonly FileField[], observed: { readonly mode: string; readonly owner: string }, wanted: WantedFile): string[] {
+  return [
+    ...(fields.includes("mode") ? [`mode on the host ${observed.mode}, in the stack ${normalMode(wanted.mode)}`] : []),
+    ...(fields.includes("owner") ? [`owner on the host ${observed.owner}, in the stack ${wanted.owner}`] : []),
+  ];
 }
 
 export function driftReport(stack: string, hosts: readonly HostReport[]): DriftReport {

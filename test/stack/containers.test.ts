@@ -2,7 +2,11 @@
  * Containers in the production stack under the mock runtime: Apptainer's source before the packages, the
  * packages before any file, and the sudoers rule only once ie-podman and its configuration are in place.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BLOB_DIR } from "../../components/host/fileState";
+import { PROJECT_ROOT } from "../../components/host/scripts";
 import { scriptCallOf } from "../support/commands";
 import { COMMAND, MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
 
@@ -45,10 +49,14 @@ describe("a container host", () => {
   it("installs ie-podman as a root-owned entry script that starts a non-executable program, its configuration naming the host's GPUs", () => {
     const entry = fileInputs("gpu1-file-ie-podman");
     expect(entry).toMatchObject({ path: "/usr/local/bin/ie-podman", mode: "0755", owner: "root:root" });
-    expect(entry.content).toMatch(/^#!\/bin\/bash\n/);
+    expect(entry.content.startsWith("#!/bin/bash\n")).toBe(true);
     expect(entry.content).toContain("/usr/bin/node -- /usr/local/lib/ie-podman/ie-podman.cjs 3<");
     const program = fileInputs("gpu1-file-ie-podman-program");
     expect(program).toMatchObject({ path: "/usr/local/lib/ie-podman/ie-podman.cjs", mode: "0644", owner: "root:root" });
+    // Kept by digest: the state holds its sha256 and size, the bytes are staged for the provider to upload.
+    const { sha256 } = program as unknown as { sha256: string };
+    expect(program).toMatchObject({ keep: "sha256", size: expect.any(Number) });
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, BLOB_DIR, sha256), "utf8").startsWith("// ie-podman: generated")).toBe(true);
     expect(JSON.parse(fileInputs("gpu1-file-ie-podman-config").content)).toMatchObject({ gpus: 2, pool: "10.89.60.0/22", reapAfterSeconds: 604800 });
   });
 

@@ -105,7 +105,7 @@ describe("Host", () => {
 
   it("refuses unclear credentials, an unread host key file and rerunOn with stdin", () => {
     expect(() => new Host("a", args({ credentials: {} }))).toThrow(/exactly one of/);
-    expect(() => new Host("b", args({ credentials: { privateKey: "k", agentSocketPath: "/s" } }))).toThrow(/exactly one/);
+    expect(() => new Host("b", args({ credentials: { privateKey: "k", sshAgent: true } }))).toThrow(/exactly one/);
     expect(() => new Host("c", args({ spec: spec({ hostKey: "file:.lab/hostkeys/c.pub" }) }))).toThrow(
       /host key is still 'file:.lab\/hostkeys\/c.pub'/,
     );

@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { stackConfig, unwrapSecrets } from "../../scripts/lab/runner/runtime";
+import { stackConfig, unwrapSecrets } from "../../scripts/stack/runtime";
 
 export { stackConfig, unwrapSecrets };
 import { PROJECT_ROOT } from "../../components/host/scripts";

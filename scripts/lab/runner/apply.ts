@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { COMMAND_TYPE, LabEngine, type EngineEvent } from "./engine";
-import { stackConfig } from "./runtime";
+import { stackConfig } from "../../stack/runtime";
 import { loadState } from "./state";
 
 export interface ApplyOptions {

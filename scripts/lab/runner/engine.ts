@@ -9,10 +9,11 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { commandFor, digest, digestsOf, planStep, type CommandInputs, type Step } from "./plan";
-import { MANAGED_FILE_TYPE, type ManagedFileState } from "../../../components/host/managedFile";
-import { fileDifferences, readRemoteFile, writeRemoteFile } from "../../../components/host/remoteFile";
+import { MANAGED_FILE_TYPE } from "../../../components/host/managedFile";
+import { applyFile } from "../../../components/host/fileProvider";
+import { normalState } from "../../../components/host/fileState";
 import { SshPool, type SshTarget } from "../../../components/host/ssh";
-import { unwrapSecrets } from "./runtime";
+import { unwrapSecrets } from "../../stack/runtime";
 import { resourceKey, saveState, type LabState } from "./state";
 
 export const COMMAND_TYPE = "command:remote:Command";
@@ -189,16 +190,13 @@ export class LabEngine implements pulumi.runtime.Mocks {
 
   /** As `pulumi up --refresh` with the ManagedFile provider: read the host's copy, rewrite it when it differs. */
   private async managedFile(name: string, raw: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
-    const file = raw as unknown as ManagedFileState;
-    const target: SshTarget = file.connection.agentSocketPath ? file.connection : { ...file.connection, privateKey: file.connection.privateKey ?? this.opts.privateKey };
+    const kept = normalState(raw);
+    const target: SshTarget = { ...kept.connection, privateKey: kept.connection.privateKey ?? this.opts.privateKey };
+    const file = { ...kept, connection: target };
     const key = resourceKey(MANAGED_FILE_TYPE, name);
     const previous = this.opts.state.resources[key];
     const started = Date.now();
-    const fields = await this.withSlot(target.host, async () => {
-      const differs = fileDifferences(await readRemoteFile(this.ssh, target, file.path, file.encoding), file);
-      if (differs.length > 0) await writeRemoteFile(this.ssh, target, file);
-      return differs;
-    });
+    const fields = await this.withSlot(target.host, () => applyFile(this.ssh, file));
     const step: Step = fields.length === 0 ? "same" : previous ? "update" : "create";
     this.counts[step]++;
     // Only what identifies the file: its content (possibly a key) stays out of the lab state.

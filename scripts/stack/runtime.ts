@@ -1,6 +1,6 @@
 /**
  * How a stack file and its secrets look from inside a program run under the mock runtime: shared by the
- * stack tests' mocks and the lab runner, so both hand the program exactly what `pulumi up` would.
+ * stack tests' mocks, `npm run drift` and the lab runner, so all hand the program exactly what `pulumi up` would.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
