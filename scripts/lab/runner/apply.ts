@@ -10,6 +10,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { COMMAND_TYPE, LabEngine, type EngineEvent } from "./engine";
 import { stackConfig } from "../../stack/runtime";
 import { loadState } from "./state";
+import { startProviderHost } from "../../engine/providerHost";
+
+/** What the mock monitor sees of a registration besides what it hands the mocks. */
+interface Registration {
+  getName(): string;
+  getDeletebeforereplace(): boolean;
+}
+
+interface MonitorLike {
+  registerResource(req: Registration, callback: unknown): unknown;
+}
+
+/**
+ * The mock runtime hands its mocks no resource options, but the real engine acts on deleteBeforeReplace:
+ * note the names of the resources that declare it, from the registrations the mock monitor receives.
+ */
+function recordDeleteBeforeReplace(names: Set<string>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike | undefined;
+  if (monitor === undefined) throw new Error("the mock runtime has no monitor to read registrations from");
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    if (req.getDeletebeforereplace()) names.add(req.getName());
+    return register(req, callback);
+  };
+}
 
 export interface ApplyOptions {
   readonly projectRoot: string;
@@ -51,9 +76,22 @@ export async function labApply(opts: ApplyOptions): Promise<ApplySummary> {
     const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
     log(`[${at}s] ${(e.host ?? "-").padEnd(12)} ${e.step.padEnd(8)} ${e.name} (${e.seconds.toFixed(1)}s)`);
   };
-  const engine = new LabEngine({ state, statePath: opts.statePath, privateKey, onEvent });
+  // Every ManagedFile goes through the SDK's dynamic provider host, started as the CLI starts it.
+  const providerHost = await startProviderHost({ projectDir: opts.projectRoot });
+  await providerHost.configure();
+  const declaredDeleteBeforeReplace = new Set<string>();
+  const engine = new LabEngine({
+    state,
+    statePath: opts.statePath,
+    privateKey,
+    onEvent,
+    providerHost,
+    stack: opts.stack,
+    deleteBeforeReplace: (name) => declaredDeleteBeforeReplace.has(name),
+  });
 
   await pulumi.runtime.setMocks(engine, "ie-infra", opts.stack, false);
+  recordDeleteBeforeReplace(declaredDeleteBeforeReplace);
   pulumi.runtime.setAllConfig({ ...stackConfig(readFileSync(opts.configFile ?? stackFile, "utf8")), "ie:sshPrivateKey": privateKey }, [
     "ie:sshPrivateKey",
   ]);
@@ -87,6 +125,7 @@ export async function labApply(opts: ApplyOptions): Promise<ApplySummary> {
     }
   }
   engine.ssh.close();
+  providerHost.stop();
   process.off("unhandledRejection", swallow);
   const seconds = (Date.now() - started) / 1000;
   const counts = { ...engine.counts };

@@ -10,11 +10,11 @@ import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { commandFor, digest, digestsOf, planStep, type CommandInputs, type Step } from "./plan";
 import { MANAGED_FILE_TYPE } from "../../../components/host/managedFile";
-import { applyFile } from "../../../components/host/fileProvider";
-import { normalState } from "../../../components/host/fileState";
 import { SshPool, type SshTarget } from "../../../components/host/ssh";
+import { managedFileUrn, type ProviderHost } from "../../engine/providerHost";
+import { applyResource, type StoredResource } from "../../engine/steps";
 import { unwrapSecrets } from "../../stack/runtime";
-import { resourceKey, saveState, type LabState } from "./state";
+import { resourceKey, saveState, type LabState, type ResourceRecord } from "./state";
 
 export const COMMAND_TYPE = "command:remote:Command";
 export const RANDOM_BYTES_TYPE = "random:index/randomBytes:RandomBytes";
@@ -35,6 +35,22 @@ export interface EngineOptions {
   readonly onEvent?: (e: EngineEvent) => void;
   /** Most commands at once on one host (sshd's MaxSessions is 10 per connection). Defaults to 6. */
   readonly perHostParallelism?: number;
+  /** The SDK's dynamic provider host every ManagedFile goes through, as under `pulumi up`. */
+  readonly providerHost: ProviderHost;
+  /** The stack's name, for the URNs the provider host sees. */
+  readonly stack: string;
+  /** Whether a resource was declared with deleteBeforeReplace (the mock runtime does not pass options). */
+  readonly deleteBeforeReplace?: (name: string) => boolean;
+}
+
+/** A ManagedFile's stored properties with the lab's key put back (the lab state never keeps it). */
+function withKey(props: Readonly<Record<string, unknown>>, privateKey: string): Record<string, unknown> {
+  return { ...props, connection: { ...(props.connection as Record<string, unknown>), privateKey } };
+}
+
+function withoutKey(props: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { privateKey: _, ...connection } = (props.connection ?? {}) as Record<string, unknown>;
+  return { ...props, connection };
 }
 
 /** A command that failed: the apply stops and reports the host, resource and output. */
@@ -70,6 +86,8 @@ export class LabEngine implements pulumi.runtime.Mocks {
   readonly failures: Error[] = [];
   readonly counts: Record<Step | "delete", number> = { create: 0, same: 0, update: 0, replace: 0, delete: 0 };
   private readonly slots = new Map<string, Promise<void>[]>();
+  /** Replaced commands whose old delete runs after every create and update. */
+  private readonly replacedLater: ResourceRecord[] = [];
   private inFlight = 0;
   private settle: () => void = () => undefined;
   private readonly stopped = new Promise<void>((resolve) => (this.settle = resolve));
@@ -117,23 +135,35 @@ export class LabEngine implements pulumi.runtime.Mocks {
     return this.stopped;
   }
 
-  /** Runs the delete command of every resource of the last apply that the program no longer declares. */
+  /**
+   * After every create and update, as the engine orders it: the deletes of replaced commands, then every
+   * resource of the last apply that the program no longer declares (newest first). Each delete runs what
+   * its state says: the old delete command with the old stdin on the old connection; a ManagedFile's delete
+   * goes to the provider host with its stored `__provider`.
+   */
   async deleteOrphans(): Promise<void> {
+    for (const record of this.replacedLater.splice(0)) await this.runDelete(record, "delete of replaced");
     const orphans = Object.entries(this.opts.state.resources).filter(([key]) => !this.seen.has(key)).reverse();
     for (const [key, record] of orphans) {
       const started = Date.now();
-      if (record.deleteCommand && record.target) {
-        const target: SshTarget = { ...record.target, privateKey: this.opts.privateKey };
-        const result = await this.ssh.exec(target, record.deleteCommand);
-        if (result.code !== 0) {
-          throw new CommandFailure(`${record.name} (delete)`, record.target.host, result.code, result.stdout, result.stderr);
-        }
+      if (record.type === MANAGED_FILE_TYPE && record.id !== undefined) {
+        await this.opts.providerHost.delete(record.id, managedFileUrn(record.name, this.opts.stack), withKey(record.outputs, this.opts.privateKey));
+      } else {
+        await this.runDelete(record, "delete");
       }
       delete this.opts.state.resources[key];
       saveState(this.opts.statePath, this.opts.state);
       this.counts.delete++;
       this.opts.onEvent?.({ name: record.name, host: record.host, step: "delete", seconds: (Date.now() - started) / 1000 });
     }
+  }
+
+  /** A command's delete, as its state recorded it (old command, old stdin, old connection). */
+  private async runDelete(record: ResourceRecord, what: string): Promise<void> {
+    if (!record.deleteCommand || !record.target) return;
+    const target: SshTarget = { ...record.target, privateKey: this.opts.privateKey };
+    const result = await this.ssh.exec(target, record.deleteCommand, record.deleteStdin);
+    if (result.code !== 0) throw new CommandFailure(`${record.name} (${what})`, record.target.host, result.code, result.stdout, result.stderr);
   }
 
   private async command(name: string, raw: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
@@ -145,7 +175,8 @@ export class LabEngine implements pulumi.runtime.Mocks {
       stdin: raw.stdin as string | undefined,
       triggers: raw.triggers as unknown[] | undefined,
       environment: raw.environment as Record<string, string> | undefined,
-      host: `${connection.user ?? "root"}@${connection.host}:${connection.port ?? 22}`,
+      connection: raw.connection as Record<string, unknown>,
+      addPreviousOutputInEnv: raw.addPreviousOutputInEnv as boolean | undefined,
     };
     const key = resourceKey(COMMAND_TYPE, name);
     const previous = this.opts.state.resources[key];
@@ -162,17 +193,18 @@ export class LabEngine implements pulumi.runtime.Mocks {
       hostKey: connection.hostKey,
       privateKey: connection.privateKey ?? this.opts.privateKey,
     };
+    // A replacement deletes the old resource, with its own delete command, stdin and connection: first when
+    // the resource says deleteBeforeReplace, else after every create and update of the run (as the engine).
+    const replaced = step === "replace" && previous !== undefined ? previous : undefined;
+    if (replaced !== undefined && this.opts.deleteBeforeReplace?.(name) === true) await this.runDelete(replaced, "delete before replace");
     if (command !== undefined) {
       const result = await this.withSlot(target.host, () => this.ssh.exec(target, command, inputs.stdin));
       if (result.code !== 0) {
         throw new CommandFailure(name, connection.host, result.code, result.stdout, result.stderr);
       }
       outputs = { stdout: result.stdout, stderr: result.stderr };
-      if (step === "replace" && previous?.deleteCommand) {
-        const old = await this.ssh.exec(target, previous.deleteCommand);
-        if (old.code !== 0) throw new CommandFailure(`${name} (delete of replaced)`, connection.host, old.code, old.stdout, old.stderr);
-      }
     }
+    if (replaced !== undefined && this.opts.deleteBeforeReplace?.(name) !== true) this.replacedLater.push(replaced);
     this.counts[step]++;
     this.opts.state.resources[key] = {
       type: COMMAND_TYPE,
@@ -181,6 +213,7 @@ export class LabEngine implements pulumi.runtime.Mocks {
       digests,
       outputs,
       deleteCommand: inputs.delete,
+      ...(inputs.delete !== undefined && inputs.stdin !== undefined ? { deleteStdin: inputs.stdin } : {}),
       target: { host: target.host, port: target.port, user: target.user, hostKey: target.hostKey },
     };
     saveState(this.opts.statePath, this.opts.state);
@@ -188,23 +221,28 @@ export class LabEngine implements pulumi.runtime.Mocks {
     return { id: `${name}_id`, state: { ...raw, ...outputs } };
   }
 
-  /** As `pulumi up --refresh` with the ManagedFile provider: read the host's copy, rewrite it when it differs. */
+  /**
+   * As `pulumi up` (with `refresh: always`) does with a ManagedFile: the SDK's dynamic provider host, started as
+   * the CLI starts it, gets Read with the stored state (its stored `__provider` runs), then Check and Diff
+   * against the program's inputs (their `__provider` is the program's), then Create or Update. Nothing of the
+   * provider's code is imported here: what runs is what `pulumi up` runs.
+   */
   private async managedFile(name: string, raw: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
-    const kept = normalState(raw);
-    const target: SshTarget = { ...kept.connection, privateKey: kept.connection.privateKey ?? this.opts.privateKey };
-    const file = { ...kept, connection: target };
+    const connection = raw.connection as ConnectionInput;
+    const privateKey = connection.privateKey ?? this.opts.privateKey;
+    const news = { ...raw, connection: { ...connection, privateKey } };
     const key = resourceKey(MANAGED_FILE_TYPE, name);
     const previous = this.opts.state.resources[key];
+    const stored: StoredResource | undefined =
+      previous?.id !== undefined ? { id: previous.id, props: withKey(previous.outputs, privateKey) } : undefined;
     const started = Date.now();
-    const fields = await this.withSlot(target.host, () => applyFile(this.ssh, file));
-    const step: Step = fields.length === 0 ? "same" : previous ? "update" : "create";
-    this.counts[step]++;
-    // Only what identifies the file: its content (possibly a key) stays out of the lab state.
-    const digests = { inputs: digest({ path: file.path, host: target.host }), triggers: digest([]) };
-    this.opts.state.resources[key] = { type: MANAGED_FILE_TYPE, name, host: target.host, digests, outputs: {} };
+    const result = await this.withSlot(connection.host, () => applyResource(this.opts.providerHost, managedFileUrn(name, this.opts.stack), stored, news));
+    this.counts[result.step]++;
+    const digests = { inputs: digest({ path: raw.path, host: connection.host }), triggers: digest([]) };
+    this.opts.state.resources[key] = { type: MANAGED_FILE_TYPE, name, host: connection.host, digests, id: result.id, outputs: withoutKey(result.props) };
     saveState(this.opts.statePath, this.opts.state);
-    this.opts.onEvent?.({ name, host: target.host, step, seconds: (Date.now() - started) / 1000 });
-    return { id: `${target.host}:${file.path}`, state: { ...raw, observed: "file" } };
+    this.opts.onEvent?.({ name, host: connection.host, step: result.step, seconds: (Date.now() - started) / 1000 });
+    return { id: result.id, state: result.props };
   }
 
   private randomBytes(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {

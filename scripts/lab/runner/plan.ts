@@ -2,9 +2,10 @@
  * What `pulumi up` would do with one resource, given the inputs it had after the last apply and the inputs the
  * program gives it now. Pure: the lab runner's engine acts on the answer.
  *
- * Mirrors the engine's rules for `@pulumi/command` resources: unchanged inputs do nothing; a change to
- * `triggers` replaces the resource (the SDK sets `replaceOnChanges: ["triggers[*]"]`, so `create` runs again);
- * any other change updates it (`update` runs when given, else `create`).
+ * Mirrors the engine's rules for `@pulumi/command` resources (1.x, from its source): every input is diffed,
+ * the whole connection and stdin included; unchanged inputs do nothing; a change to `triggers` replaces the
+ * resource (the SDK sets `replaceOnChanges: ["triggers[*]"]`, so `create` runs again); any other change
+ * updates it (`update` runs when given, else `create`).
  */
 import { createHash } from "node:crypto";
 
@@ -18,7 +19,9 @@ export interface CommandInputs {
   readonly stdin?: string;
   readonly triggers?: readonly unknown[];
   readonly environment?: Readonly<Record<string, string>>;
-  readonly host: string;
+  /** The whole connection input (address, port, user, pinned host key, private key): a change updates. */
+  readonly connection: Readonly<Record<string, unknown>>;
+  readonly addPreviousOutputInEnv?: boolean;
 }
 
 /** Stable JSON: object keys sorted, so equal inputs hash equally whatever order they were built in. */

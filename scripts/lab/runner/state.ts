@@ -11,12 +11,16 @@ import type { InputDigests } from "./plan";
 export interface ResourceRecord {
   readonly type: string;
   readonly name: string;
-  /** Host the command ran on (commands only). */
+  /** Host the command ran on, or the file is on. */
   readonly host?: string;
+  /** The provider's id (ManagedFiles), as Pulumi's state keeps it. */
+  readonly id?: string;
   readonly digests: InputDigests;
   readonly outputs: Readonly<Record<string, unknown>>;
-  /** The command to run when the resource leaves the program. */
+  /** The command to run when the resource leaves the program or is replaced. */
   readonly deleteCommand?: string;
+  /** The stdin that delete command gets: the one the resource had (may hold a secret; the file is 0600). */
+  readonly deleteStdin?: string;
   readonly target?: { readonly host: string; readonly port: number; readonly user: string; readonly hostKey: string };
 }
 
