@@ -64,7 +64,7 @@ describe("collectManagedFiles with a Pulumi export", () => {
     const withState = await collectManagedFiles({ ...opts, state: loadStateSource(write(exported)) });
     const key = withState.find((f) => f.resource === "gpu1-file-munge.key");
     expect(key).toMatchObject({ keep: "content", content: MUNGE, encoding: "base64", secret: true });
-    const bundle = withState.find((f) => f.resource === "gpu1-file-ie-podman");
+    const bundle = withState.find((f) => f.resource === "gpu1-file-ie-podman-program");
     expect(bundle).toMatchObject({ keep: "sha256", size: expect.any(Number) });
     const without = await collectManagedFiles(opts);
     expect(without.find((f) => f.resource === "gpu1-file-munge.key")).toMatchObject({ content: undefined });
