@@ -3,7 +3,7 @@
  *
  * Node parses its own argv before the first line of a script runs, and Debian 13's nodejs (20.19) reads
  * `--env-file=FILE` from anywhere in argv (the script's arguments included), then honours `NODE_OPTIONS`
- * from that file: any user word in node's argv is a root code execution. So the program never takes
+ * from that file: every user word in node's argv can be a root code execution. So the program never takes
  * words from argv. The root-owned entry script (`renderEntryScript` in components/containers/render.ts)
  * starts node with a fixed argv (`node -- PROGRAM`) and a fixed environment (`env -i` plus sudo's SUDO_*),
  * and writes the user's words to file descriptor 3 as NUL-terminated frames, a channel node does not
