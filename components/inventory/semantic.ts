@@ -13,6 +13,9 @@ import { checkSlurm } from "./semantic-slurm";
 import { hasRole, repeats } from "./semantic-util";
 import { checkContainers, checkVms } from "./semantic-vms";
 
+/** Operating systems the lab runs every role on (`stacks/Pulumi.lab.yaml`); the others are untested. */
+export const LAB_PROVEN_OS: ReadonlySet<string> = new Set(["debian-13"]);
+
 export function checkInventory(inv: Inventory): Diagnostic[] {
   return [
     ...checkNetworks(inv),
@@ -79,6 +82,15 @@ function checkHosts(inv: Inventory): Diagnostic[] {
     }
     for (const r of repeats(host.roles, (role) => role)) {
       out.push(warning(["hosts", i, "roles", r.index], `role ${r.value} is listed twice: remove one`));
+    }
+    // The lab proves Debian 13 only: say so where a stack asks for another OS, rather than claim it works.
+    if (!LAB_PROVEN_OS.has(host.os)) {
+      out.push(
+        warning(
+          ["hosts", i, "os"],
+          `${host.name} runs ${host.os}, which the lab does not prove (only ${[...LAB_PROVEN_OS].join(", ")}): its package names and versions are known, its roles were never run on it; try it on one server first`,
+        ),
+      );
     }
     // GPUs are used by Slurm jobs (slurm-compute) and by `ie-podman run --gpu` (container-host); elsewhere
     // nothing would ever hand them out.
