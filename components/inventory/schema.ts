@@ -103,6 +103,17 @@ export const hostSchema = z.strictObject({
   memory: size,
   gpus: gpuSchema.optional(),
   osds: z.array(osdSchema).default([]),
+  /**
+   * The yearly refresh: move everything off this host while it stays in the stack. Its OSDs go out until
+   * every PG is active+clean and safe-to-destroy agrees; its mon leaves the monmap; its mgr and MDS stop once
+   * a standby serves; its Slurm node is DRAINed; ie-podman refuses new containers on it. Then remove the
+   * host from the stack. Defaults to false.
+   */
+  drain: z.boolean().default(false),
+  /** How long a drain waits for running Slurm jobs and containers on the host. Defaults to 1h. */
+  drainTimeout: duration.prefault("1h"),
+  /** With `drain`: stop and remove the containers still running at `drainTimeout` (audit-logged). Defaults to false. */
+  force: z.boolean().default(false),
 });
 
 export const poolSchema = z.strictObject({

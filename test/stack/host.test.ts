@@ -22,6 +22,9 @@ function spec(overrides: Partial<HostSpec> = {}): HostSpec {
     cpus: 4,
     memory: 8 * 1024 ** 3,
     osds: [],
+    drain: false,
+    drainTimeout: 3600,
+    force: false,
     ...overrides,
   };
 }
