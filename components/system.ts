@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ieProgramBundle } from "../ie-podman/bundle";
-import { CephCluster } from "./ceph/cephCluster";
+import { CephCluster, cephDepartureGuard } from "./ceph/cephCluster";
 import { ContainerHost } from "./containers/containerHost";
 import { POOL_NETWORK, containerHosts } from "./containers/render";
 import { RentalVm, type RentalSummary } from "./vm/rentalVm";
@@ -16,7 +16,7 @@ import { cephLayout } from "./ceph/render";
 import { Host, type SshCredentials } from "./host/host";
 import type { Inventory, Role } from "./inventory/model";
 import { gresOf, slurmLayout } from "./slurm/render";
-import { SlurmCluster } from "./slurm/slurmCluster";
+import { SlurmCluster, slurmDepartureGuard } from "./slurm/slurmCluster";
 
 export interface EducationSystemArgs {
   /** The validated inventory of the stack. */
@@ -103,6 +103,11 @@ export class EducationSystem extends pulumi.ComponentResource {
     }
     this.hosts = hosts;
 
+    // The refresh: hosts that left the stack are checked (and purged from Ceph's maps when drained) before
+    // anything else changes, from hosts that stay.
+    const guards = this.departureGuards(inventory);
+    for (const host of hosts.values()) host.holdUntil(guards);
+
     let ceph: CephSummary | undefined;
     if (inventory.ceph !== undefined) {
       const layout = cephLayout(inventory);
@@ -122,7 +127,7 @@ export class EducationSystem extends pulumi.ComponentResource {
       const key = new random.RandomBytes("munge-key", { length: MUNGE_KEY_BYTES }, { parent: this });
       // The provider marks base64 secret itself; saying it here keeps it secret whatever the engine does.
       this.mungeKey = pulumi.secret(key.base64);
-      this.slurm = new SlurmCluster("slurm", { layout, hosts, mungeKey: this.mungeKey }, { parent: this });
+      this.slurm = new SlurmCluster("slurm", { layout, hosts, mungeKey: this.mungeKey, drainReason: `ie-infra stack ${pulumi.getStack()}: drain: true` }, { parent: this });
       slurm = {
         clusterName: layout.spec.clusterName,
         controller: layout.controller.name,
@@ -171,6 +176,21 @@ export class EducationSystem extends pulumi.ComponentResource {
       ...(rentals.size > 0 ? { rentals: Object.fromEntries([...rentals].map(([n, r]) => [n, r.summary])) } : {}),
     };
     this.registerOutputs({});
+  }
+
+  /** Ceph's guard on its admin host (the first serving mon), Slurm's on the controller. */
+  private departureGuards(inventory: Inventory): pulumi.Resource[] {
+    const guards: pulumi.Resource[] = [];
+    if (inventory.ceph !== undefined) {
+      const layout = cephLayout(inventory);
+      const admin = layout.mons[0];
+      if (admin !== undefined) guards.push(cephDepartureGuard(layout, this.hostNamed(admin.name)));
+    }
+    if (inventory.slurm !== undefined) {
+      const layout = slurmLayout(inventory);
+      guards.push(slurmDepartureGuard(layout, this.hostNamed(layout.controller.name)));
+    }
+    return guards;
   }
 
   private hostNamed(name: string): Host {

@@ -32,6 +32,16 @@ export interface CephClusterArgs {
 /** Seconds each gate waits: quorum, OSDs up and in, health. */
 const GATE_SECONDS = { quorum: 180, osds: 300, health: 300 };
 
+/**
+ * The refresh's guard for hosts that left the stack, on `admin` (a serving mon host): a drained host is
+ * purged from the cluster's maps; an undrained one fails the apply, naming what it holds. The system makes
+ * every host's commands wait for it, so a refused removal changes nothing.
+ */
+export function cephDepartureGuard(layout: CephLayout, admin: Host): remote.Command {
+  const names = [...layout.mons, ...layout.mgrs, ...layout.mdss, ...layout.osdHosts, ...layout.draining].map((h) => h.name);
+  return admin.runScript("ceph-departures", { script: "ceph/departures.sh", args: [...new Set(names)] });
+}
+
 type Caps = KeyringEntry["caps"];
 
 export class CephCluster extends pulumi.ComponentResource {
@@ -51,6 +61,8 @@ export class CephCluster extends pulumi.ComponentResource {
   public readonly mounts: ReadonlyMap<string, remote.Command>;
   /** The health gate: HEALTH_OK or only accepted warnings. */
   public readonly healthy: remote.Command;
+  /** Per draining host, its last drain step (the mon's leave, or the daemons' stop). */
+  public readonly drained: readonly pulumi.Resource[];
   /** Every key by entity (`client.admin`), secret. */
   public readonly keys: ReadonlyMap<string, pulumi.Output<string>>;
 
@@ -181,10 +193,14 @@ export class CephCluster extends pulumi.ComponentResource {
       ? layout.rbdClients.map((h) => this.secretFile(this.hostOf(h), "ceph.client.libvirt.keyring", "/etc/ceph/ceph.client.libvirt.keyring", keyring([["client.libvirt", CAPS.libvirt(vmPool)]]), "root:root", [...ready(h), ...auth]))
       : [];
 
+    // Draining hosts hand over once the serving daemons (new hosts' included) are in place.
+    const drains = layout.draining.map((h) => this.drain(admin, h, [this.quorum, this.osdsReady, ...pools.values(), ...mgrs, ...mdss]));
+    this.drained = drains;
+
     this.healthy = admin.runScript(
       "ceph-healthy",
       { script: "ceph/health-wait.sh", args: [String(GATE_SECONDS.health), ...spec.acceptedHealthWarnings] },
-      { dependsOn: [...pools.values(), ...(this.fileSystem ? [this.fileSystem] : []), ...mdss, ...mgrs, ...mounts.values(), ...libvirtKeys] },
+      { dependsOn: [...pools.values(), ...(this.fileSystem ? [this.fileSystem] : []), ...mdss, ...mgrs, ...mounts.values(), ...libvirtKeys, ...drains] },
     );
     this.registerOutputs({ fsid: this.fsid });
   }
@@ -212,6 +228,22 @@ export class CephCluster extends pulumi.ComponentResource {
     }
   }
 
+  /**
+   * One draining host, in Ceph's order: from the admin host, a standby takes over its mgr and MDS and its
+   * OSDs go out until safe-to-destroy (bounded by the host's drainTimeout); then its daemons stop on it;
+   * then its mon leaves the monmap. Taking `drain` back marks its OSDs in again (the drain's delete).
+   */
+  private drain(admin: Host, h: HostSpec, after: readonly pulumi.Resource[]): pulumi.Resource {
+    const out = admin.runScript(
+      `ceph-drain-${h.name}`,
+      { script: "ceph/drain.sh", args: [h.name, String(h.drainTimeout)], deleteScript: { script: "ceph/undrain.sh", args: [h.name] } },
+      { dependsOn: after },
+    );
+    const stop = this.hostOf(h).runScript("ceph-stop-daemons", { script: "ceph/stop-daemons.sh" }, { dependsOn: [out, ...this.ready(h)] });
+    if (!h.roles.includes("ceph-mon")) return stop;
+    return admin.runScript(`ceph-mon-leave-${h.name}`, { script: "ceph/mon-leave.sh", args: [h.name] }, { dependsOn: [stop] });
+  }
+
   private ready(h: HostSpec): readonly pulumi.Resource[] {
     return this.prepared.get(h.name) ?? [];
   }
@@ -224,10 +256,12 @@ export class CephCluster extends pulumi.ComponentResource {
 /** The install.sh roles of a host: its daemons, plus the client tools (and ceph-fuse) CephFS clients need. */
 export function cephPackageRoles(layout: CephLayout, h: HostSpec): string[] {
   const roles: string[] = [];
-  if (layout.mons.includes(h)) roles.push("mon");
-  if (layout.mgrs.includes(h)) roles.push("mgr");
-  if (layout.osdHosts.includes(h)) roles.push("osd");
-  if (layout.mdss.includes(h)) roles.push("mds");
+  // A draining host keeps its packages (its daemons' data stays until the host leaves).
+  const has = (serving: readonly HostSpec[], role: string) => serving.includes(h) || (h.drain && h.roles.some((r) => r === role));
+  if (has(layout.mons, "ceph-mon")) roles.push("mon");
+  if (has(layout.mgrs, "ceph-mgr")) roles.push("mgr");
+  if (has(layout.osdHosts, "ceph-osd")) roles.push("osd");
+  if (has(layout.mdss, "ceph-mds") && layout.spec.cephfs !== undefined) roles.push("mds");
   roles.push("client");
   if (layout.cephfsClients.includes(h) && layout.spec.mountMethod === "fuse") roles.push("fuse");
   return roles;

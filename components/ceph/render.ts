@@ -8,10 +8,13 @@ export interface CephLayout {
   readonly spec: CephSpec;
   /** The network mons and clients use: `ceph.publicNetwork`, else the site's host network. */
   readonly publicNetwork: string;
+  /** The serving daemons' hosts: a draining host is in none of these four lists. */
   readonly mons: readonly HostSpec[];
   readonly mgrs: readonly HostSpec[];
   readonly mdss: readonly HostSpec[];
   readonly osdHosts: readonly HostSpec[];
+  /** Hosts with a Ceph daemon role and `drain: true`: their daemons hand over and stop, their OSDs go out. */
+  readonly draining: readonly HostSpec[];
   /** Hosts that mount CephFS (compute and container hosts), when the inventory has a CephFS. */
   readonly cephfsClients: readonly HostSpec[];
   /** Hosts that use RBD as client.libvirt (VM hosts). */
@@ -24,6 +27,7 @@ export function cephLayout(inventory: Inventory): CephLayout {
   const spec = inventory.ceph;
   if (spec === undefined) throw new Error("cephLayout: the inventory has no ceph section");
   const having = (...roles: string[]) => inventory.hosts.filter((h) => h.roles.some((r) => roles.includes(r)));
+  const serving = (...roles: string[]) => having(...roles).filter((h) => !h.drain);
   const cephfsClients = spec.cephfs !== undefined ? having("slurm-compute", "container-host") : [];
   const rbdClients = having("vm-host");
   const daemons = having("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-mds");
@@ -31,10 +35,11 @@ export function cephLayout(inventory: Inventory): CephLayout {
   return {
     spec,
     publicNetwork: spec.publicNetwork ?? inventory.site.hostNetwork,
-    mons: having("ceph-mon"),
-    mgrs: having("ceph-mgr"),
-    mdss: spec.cephfs !== undefined ? having("ceph-mds") : [],
-    osdHosts: having("ceph-osd"),
+    mons: serving("ceph-mon"),
+    mgrs: serving("ceph-mgr"),
+    mdss: spec.cephfs !== undefined ? serving("ceph-mds") : [],
+    osdHosts: serving("ceph-osd"),
+    draining: daemons.filter((h) => h.drain),
     cephfsClients,
     rbdClients,
     hosts: inventory.hosts.filter((h) => needed.has(h.name)),

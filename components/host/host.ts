@@ -156,6 +156,8 @@ export class Host extends pulumi.ComponentResource {
   /** In place once base packages and users are: every command of the host waits for it. */
   public readonly ready: pulumi.Resource;
   private readonly sudo: boolean;
+  /** What every command and file registered after `holdUntil` also waits for. */
+  private readonly holds: pulumi.Resource[] = [];
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered: a host we cannot reach safely declares nothing.
@@ -175,9 +177,17 @@ export class Host extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
+  /**
+   * Makes every command and file this host registers from now on wait for `resources` too. The refresh's
+   * departure guards use it: when a host left the stack undrained, they fail before anything changes.
+   */
+  public holdUntil(resources: readonly pulumi.Resource[]): void {
+    this.holds.push(...resources);
+  }
+
   /** Runs a script of scripts/ on this host as root, after the host is ready. Named `<host>-<name>`. */
   public runScript(name: string, args: RunScriptArgs, opts: RunScriptOptions = {}): remote.Command {
-    return this.command(name, args, { ...opts, dependsOn: [this.ready, ...(opts.dependsOn ?? [])] });
+    return this.command(name, args, { ...opts, dependsOn: [this.ready, ...this.holds, ...(opts.dependsOn ?? [])] });
   }
 
   /**
@@ -197,7 +207,7 @@ export class Host extends pulumi.ComponentResource {
         secret: args.secret,
         keep: args.keep,
       },
-      { parent: this, dependsOn: [this.ready, ...(opts.dependsOn ?? [])], protect: opts.protect },
+      { parent: this, dependsOn: [this.ready, ...this.holds, ...(opts.dependsOn ?? [])], protect: opts.protect },
     );
     const hash = pulumi.output(args.content).apply(sha256);
     return { resource, contentHash: args.secret ? pulumi.secret(hash) : hash };

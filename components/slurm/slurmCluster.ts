@@ -19,6 +19,14 @@ import { sha256, type Host } from "../host/host";
 import { renderCgroupConf, renderGresConf, renderSlurmConf, type SlurmLayout } from "./render";
 import { restartFingerprint } from "./restart";
 
+/**
+ * The refresh's guard for compute nodes that left the stack, on the controller: refuses while such a node
+ * is not drained or still runs jobs. The system makes every host's commands wait for it.
+ */
+export function slurmDepartureGuard(layout: SlurmLayout, controller: Host): remote.Command {
+  return controller.runScript("slurm-departures", { script: "slurm/departures.sh", args: layout.computeNodes.map((h) => h.name) });
+}
+
 export interface SlurmClusterArgs {
   /** Controller, compute nodes and the `slurm:` section, as `slurmLayout(inventory)` gives them. */
   readonly layout: SlurmLayout;
@@ -29,6 +37,8 @@ export interface SlurmClusterArgs {
    * content (on STDIN). Changing it rewrites it everywhere and restarts munge, then every Slurm daemon.
    */
   readonly mungeKey: pulumi.Input<string>;
+  /** The reason draining nodes show in `sinfo -R`. Defaults to `drain: true in the stack`. */
+  readonly drainReason?: string;
 }
 
 const CONF_DIR = "/etc/slurm";
@@ -62,8 +72,10 @@ export class SlurmCluster extends pulumi.ComponentResource {
   public readonly restarts: ReadonlyMap<string, remote.Command>;
   /** `scontrol reconfigure` when slurm.conf changed. */
   public readonly reconfigure: remote.Command;
-  /** Waits until every compute node serves jobs, after the first start and after every change. */
+  /** Waits until every serving compute node serves jobs, after the first start and after every change. */
   public readonly nodesReady: remote.Command;
+  /** Per draining node: DRAIN set and its jobs waited for. */
+  public readonly drains: readonly remote.Command[];
 
   constructor(name: string, args: SlurmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ie:slurm:SlurmCluster", name, {}, opts);
@@ -146,7 +158,8 @@ export class SlurmCluster extends pulumi.ComponentResource {
     );
     // The cluster is up when every node serves jobs. A node drained for resources it does not have (GPUs
     // declared but not found) fails this at once with Slurm's reason, instead of surfacing at the first job.
-    const nodeNames = layout.computeNodes.map((h) => h.name);
+    // A draining node is DRAIN on purpose: the gate waits for the nodes that serve.
+    const nodeNames = layout.computeNodes.filter((h) => !h.drain).map((h) => h.name);
     this.nodesReady = controller.host.runScript(
       "slurm-nodes-ready",
       {
@@ -156,6 +169,21 @@ export class SlurmCluster extends pulumi.ComponentResource {
       },
       { dependsOn: [this.reconfigure, ...slurmd.values()] },
     );
+    // Draining nodes take no new job once the serving ones do; their running jobs get drainTimeout.
+    const reason = args.drainReason ?? "drain: true in the stack";
+    this.drains = layout.computeNodes
+      .filter((h) => h.drain)
+      .map((h) =>
+        controller.host.runScript(
+          `slurm-drain-${h.name}`,
+          {
+            script: "slurm/drain-node.sh",
+            args: [h.name, String(h.drainTimeout), reason],
+            deleteScript: { script: "slurm/resume-node.sh", args: [h.name] },
+          },
+          { dependsOn: [this.nodesReady] },
+        ),
+      );
     this.registerOutputs({ controller: layout.controller.name, nodes: layout.computeNodes.map((h) => h.name) });
   }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes this host's Ceph monitor: creates its store once from the cluster's initial monmap (every mon of the
-# inventory, same fsid) and the mon keyring, then makes sure ceph-mon@NAME is enabled and running. An
-# existing store is never re-created.
+# Makes this host's Ceph monitor: creates its store once, then makes sure ceph-mon@NAME is enabled and
+# running. An existing store is never re-created. The store's monmap is the cluster's own when a cluster
+# already answers (a mon joining at the refresh: `ceph mon add` first, so the quorum expects it), else
+# the initial monmap of every mon of the inventory (a new cluster).
 #
 # Usage: mon.sh NAME FSID MON...      MON: NAME=IP for every monitor of the cluster (this one included)
 # Needs /etc/ceph/ceph.conf and /etc/ceph/ceph.mon.keyring (both written by the stack beforehand).
@@ -24,7 +25,19 @@ else
     [[ "$mon" =~ ^([a-z][a-z0-9-]*)=([0-9.]+)$ ]] || { echo "mon.sh: '$mon' is not NAME=IP" >&2; exit 2; }
     args+=(--addv "${BASH_REMATCH[1]}" "[v2:${BASH_REMATCH[2]}:3300,v1:${BASH_REMATCH[2]}:6789]")
   done
-  monmaptool --create --clobber --fsid "$fsid" "${args[@]}" "$monmap" >/dev/null
+  # A first apply finds no mon answering within a few seconds: then this is a new cluster.
+  if [[ -f /etc/ceph/ceph.client.admin.keyring ]] && current=$(timeout 20 ceph --connect-timeout 5 mon dump --format json 2>/dev/null); then
+    own=
+    for mon in "$@"; do [[ "${mon%%=*}" == "$name" ]] && own=${mon#*=}; done
+    [[ -n "$own" ]] || { echo "mon.sh: $name is not among the mons given" >&2; exit 2; }
+    if ! python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] in [m["name"] for m in json.loads(sys.argv[2])["mons"]] else 1)' "$name" "$current"; then
+      ceph mon add "$name" "[v2:$own:3300,v1:$own:6789]"
+      echo "added mon.$name to the running cluster's monmap"
+    fi
+    ceph mon getmap -o "$monmap" 2>/dev/null
+  else
+    monmaptool --create --clobber --fsid "$fsid" "${args[@]}" "$monmap" >/dev/null
+  fi
   chown ceph:ceph "$monmap"
   rm -rf "$store" # an unfinished store (no done marker) of an earlier, interrupted run
   install -d -o ceph -g ceph -m 0750 "$store"
