@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` (renderers, inventory, mock-runtime stack tests; no root, no network) and
-// `lab` (real hosts; driven by `npm run test:lab`, which brings the lab up first).
+// Three projects: `unit` (renderers, inventory, mock-runtime stack tests; no root, no network), `lab`
+// (real hosts; driven by `npm run test:lab`, which brings the lab up first) and `rehearsal` (the refresh).
 export default defineConfig({
   test: {
     projects: [
@@ -18,8 +18,19 @@ export default defineConfig({
       {
         test: {
           name: "lab",
-          include: ["test/lab/**/*.lab.test.ts"],
+          include: ["test/lab/*.lab.test.ts"],
           testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+          sequence: { concurrent: false },
+        },
+      },
+      {
+        // The refresh rehearsal changes the lab's shape (lab4 in, lab3 out): its own phase, after the others.
+        test: {
+          name: "rehearsal",
+          include: ["test/lab/rehearsal/*.lab.test.ts"],
+          testTimeout: 1_500_000,
           hookTimeout: 900_000,
           fileParallelism: false,
           sequence: { concurrent: false },
