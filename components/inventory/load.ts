@@ -11,7 +11,7 @@ import type { Inventory } from "./model";
 import { keyText, parseStackDocument, StackPositions } from "./positions";
 import { inventorySchema, SECRET_KEYS } from "./schema";
 import { schemaDiagnostics, type AnchoredDiagnostic } from "./schema-issues";
-import { checkInventory } from "./semantic";
+import { checkInventory, writtenIn } from "./semantic";
 
 export interface LoadOptions {
   /** Base directory for `hostKey: file:PATH` references. Defaults to the current directory (the project root). */
@@ -108,7 +108,8 @@ function finish(
   if (!parsed.success) {
     pending.push(...schemaDiagnostics(inventorySchema, parsed.error.issues, inventoryRaw, NAMESPACE));
   } else {
-    pending.push(...checkInventory(parsed.data).map((diagnostic) => ({ diagnostic, anchor: "value" as const })));
+    const semantic = checkInventory(parsed.data, writtenIn(inventoryRaw));
+    pending.push(...semantic.map((diagnostic) => ({ diagnostic, anchor: "value" as const })));
     const keys = resolveHostKeys(parsed.data, opts?.baseDir ?? process.cwd(), opts?.missingHostKeyFile ?? "error");
     pending.push(...keys.diagnostics.map((diagnostic) => ({ diagnostic, anchor: "value" as const })));
     inventory = keys.inventory;

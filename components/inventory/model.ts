@@ -31,6 +31,16 @@ export function hostsWithRole(inventory: Inventory, role: Role): readonly HostSp
   return inventory.hosts.filter((h) => h.roles.includes(role));
 }
 
+/** A host being emptied for the yearly refresh (`drain: true`): it stays in the stack but serves nothing new. */
+export function isDraining(host: HostSpec): boolean {
+  return host.drain;
+}
+
+/** Hosts carrying a role that keep serving it: every one but those that drain, in inventory order. */
+export function servingHosts(inventory: Inventory, role: Role): readonly HostSpec[] {
+  return hostsWithRole(inventory, role).filter((h) => !isDraining(h));
+}
+
 /** A rental with the VM defaults applied. */
 export interface ResolvedRental extends RentalSpec {
   readonly vcpus: number;

@@ -1,9 +1,11 @@
 /**
  * Ceph rules: a mon quorum that can form, OSDs that can be created, pools whose replicas fit on the hosts
- * (Ceph's default CRUSH rule puts each replica on a different host).
+ * (Ceph's default CRUSH rule puts each replica on a different host). A draining host (the yearly refresh) still
+ * runs its daemons until it is removed, but counts only for what it has: the quorum, the standby mgr and MDS and
+ * the replicas must already fit on the hosts that keep serving.
  */
 import { error, formatFieldPath, warning, type Diagnostic, type FieldPath } from "./diagnostics";
-import type { CephSpec, HostSpec, Inventory } from "./model";
+import { isDraining, servingHosts, type CephSpec, type HostSpec, type Inventory } from "./model";
 import { networkContains } from "./net";
 import type { Role } from "./schema";
 import { count, hasRole, indexedHostsWithRole, listNames, repeats } from "./semantic-util";
@@ -52,7 +54,10 @@ function checkDaemons(inv: Inventory, ceph: CephSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
   const mons = indexedHostsWithRole(inv, "ceph-mon");
   const monNames = mons.map((m) => m.host.name);
-  if (mons.length === 0) {
+  const drainingMons = mons.filter((m) => isDraining(m.host));
+  if (drainingMons.length > 0) {
+    out.push(...checkMonDrain(inv, drainingMons));
+  } else if (mons.length === 0) {
     out.push(error(["ceph"], "no host has the ceph-mon role: give the ceph-mon role to 1, 3 or 5 hosts"));
   } else if (mons.length % 2 === 0) {
     const last = mons[mons.length - 1];
@@ -90,12 +95,14 @@ function checkDaemons(inv: Inventory, ceph: CephSpec): Diagnostic[] {
       ),
     );
   }
+  out.push(...checkStandbyDrain(inv, "ceph-mgr", "mgr"));
   const mdsHosts = indexedHostsWithRole(inv, "ceph-mds");
   if (ceph.cephfs && mdsHosts.length === 0) {
     out.push(
       error(["ceph", "cephfs"], "CephFS needs a metadata server: give the ceph-mds role to a host (two for a standby)"),
     );
   }
+  if (ceph.cephfs) out.push(...checkStandbyDrain(inv, "ceph-mds", "MDS"));
   if (!ceph.cephfs && mdsHosts.length > 0) {
     out.push(
       warning(
@@ -105,6 +112,37 @@ function checkDaemons(inv: Inventory, ceph: CephSpec): Diagnostic[] {
     );
   }
   return out;
+}
+
+/**
+ * A draining mon leaves the monmap: the mons that stay must still form an odd quorum of at least 3. The error is
+ * on each draining mon's `drain`, since the drain is what breaks the quorum (the counts without drains are the
+ * rules above).
+ */
+function checkMonDrain(inv: Inventory, draining: readonly { host: HostSpec; index: number }[]): Diagnostic[] {
+  const serving = servingHosts(inv, "ceph-mon");
+  if (serving.length >= 3 && serving.length % 2 === 1) return [];
+  return draining.map(({ host, index }) =>
+    error(
+      ["hosts", index, "drain"],
+      `${host.name}'s mon would leave ${count(serving.length, "serving mon")}: add the new mon first ` +
+        "(a host with ceph-mon) so that an odd quorum of at least 3 remains",
+    ),
+  );
+}
+
+/** A draining mgr or MDS stops once a standby took over: another host must keep serving the role. */
+function checkStandbyDrain(inv: Inventory, role: Role, daemon: string): Diagnostic[] {
+  if (servingHosts(inv, role).length > 0) return [];
+  return indexedHostsWithRole(inv, role)
+    .filter(({ host }) => isDraining(host))
+    .map(({ host, index }) =>
+      error(
+        ["hosts", index, "drain"],
+        `${host.name} drains but no other host serves ${role}: add a standby ${daemon} first ` +
+          `(the ${role} role on a host that stays)`,
+      ),
+    );
 }
 
 function checkOsds(inv: Inventory, ceph: CephSpec): Diagnostic[] {
@@ -165,7 +203,7 @@ function poolEntries(ceph: CephSpec): PoolEntry[] {
   return pools;
 }
 
-/** Hosts that really get OSDs: the role and at least one device. */
+/** Hosts that really get OSDs: the role and at least one device (of the class, when one is given). */
 function osdHosts(inv: Inventory, deviceClass?: string): HostSpec[] {
   return inv.hosts.filter(
     (h) => hasRole(h, "ceph-osd") && h.osds.some((o) => deviceClass === undefined || o.class === deviceClass),
@@ -214,8 +252,11 @@ function checkPools(inv: Inventory, ceph: CephSpec): Diagnostic[] {
             `(${listNames(hosts.map((h) => h.name))}): lower size or add OSD hosts`,
         ),
       );
-    } else if (pool.size === 1) {
-      out.push(warning([...pool.path, "size"], `pool ${pool.name} keeps a single copy: a lost disk loses its data`));
+    } else {
+      out.push(...checkPoolDrain(inv, pool, hosts));
+      if (pool.size === 1) {
+        out.push(warning([...pool.path, "size"], `pool ${pool.name} keeps a single copy: a lost disk loses its data`));
+      }
     }
     if (pool.minSize !== undefined && pool.minSize > pool.size) {
       out.push(
@@ -227,4 +268,20 @@ function checkPools(inv: Inventory, ceph: CephSpec): Diagnostic[] {
     }
   }
   return out;
+}
+
+/**
+ * Draining hosts' OSDs go out: the pool's replicas must then fit on the OSD hosts that stay (`hosts` already has
+ * enough for `size`). Each draining host that takes the count below `size` is told to wait for a new host.
+ */
+function checkPoolDrain(inv: Inventory, pool: PoolEntry, hosts: readonly HostSpec[]): Diagnostic[] {
+  const serving = hosts.filter((h) => !isDraining(h));
+  if (serving.length >= pool.size) return [];
+  const draining = hosts.filter(isDraining);
+  const withOsds = pool.deviceClass ? `with ${pool.deviceClass} OSDs` : "with OSDs";
+  const remain = serving.length === 1 ? "remains" : "remain";
+  const message =
+    `pool ${pool.name} keeps ${pool.size} replicas on ${count(hosts.length, "host")} ${withOsds}; ` +
+    `without ${listNames(draining.map((h) => h.name))} only ${serving.length} ${remain}: add the new host first`;
+  return draining.map((host) => error(["hosts", inv.hosts.indexOf(host), "drain"], message));
 }

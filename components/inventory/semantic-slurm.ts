@@ -1,6 +1,9 @@
-/** Slurm rules: one controller, partitions made of real compute hosts, time limits that make sense. */
+/**
+ * Slurm rules: one controller, partitions made of real compute hosts, time limits that make sense, drains that
+ * leave the cluster working (the controller never drains; a partition keeps a node).
+ */
 import { error, warning, type Diagnostic } from "./diagnostics";
-import type { Inventory, SlurmSpec } from "./model";
+import { isDraining, type Inventory, type SlurmSpec } from "./model";
 import { count, formatSeconds, hasRole, indexedHostsWithRole, listNames, repeats } from "./semantic-util";
 
 export function checkSlurm(inv: Inventory): Diagnostic[] {
@@ -17,7 +20,7 @@ export function checkSlurm(inv: Inventory): Diagnostic[] {
       ];
     });
   }
-  return [...checkController(inv), ...checkPartitions(inv, slurm)];
+  return [...checkController(inv), ...checkPartitions(inv, slurm), ...checkDrains(inv, slurm)];
 }
 
 function checkController(inv: Inventory): Diagnostic[] {
@@ -109,6 +112,48 @@ function checkPartitions(inv: Inventory, slurm: SlurmSpec): Diagnostic[] {
         warning(
           ["hosts", index, "roles"],
           `${host.name} has the slurm-compute role but is in no partition: no job can run there; add it to a partition`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Draining a node DRAINs it in Slurm: its running jobs finish, no new job starts there. The controller is no node
+ * to drain: the whole cluster needs it until the end, so it moves to a host that stays before its host drains. A
+ * partition whose every node drains still accepts jobs, which then wait: a warning, as that may be what the admin
+ * wants for a while.
+ */
+function checkDrains(inv: Inventory, slurm: SlurmSpec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { host, index } of indexedHostsWithRole(inv, "slurm-controller")) {
+    if (isDraining(host)) {
+      out.push(
+        error(
+          ["hosts", index, "drain"],
+          `${host.name} runs the slurm controller: move the controller first (give the slurm-controller role ` +
+            "to a host that stays); draining the controller is not supported",
+        ),
+      );
+    }
+  }
+  for (const partition of slurm.partitions) {
+    // Unknown hosts and hosts listed twice are the rules above; here each compute host counts once.
+    const indexes = new Set(
+      partition.nodes.map((name) => inv.hosts.findIndex((h) => h.name === name && hasRole(h, "slurm-compute"))),
+    );
+    const nodes = [...indexes].filter((i) => i >= 0).map((index) => ({ host: inv.hosts[index], index }));
+    const draining = nodes.filter(({ host }) => isDraining(host));
+    if (draining.length === 0 || draining.length < nodes.length) continue;
+    const names = listNames(draining.map(({ host }) => host.name));
+    const which = draining.length === 1 ? `${names} is the only node` : `${names} are all the nodes`;
+    for (const { index } of draining) {
+      out.push(
+        warning(
+          ["hosts", index, "drain"],
+          `${which} of partition ${partition.name}: while ${draining.length === 1 ? "it drains" : "they drain"} ` +
+            "the partition has no serving node and its jobs wait; add another node to the partition first",
         ),
       );
     }

@@ -1,9 +1,9 @@
 /**
  * VM rental and container rules: addresses inside their own networks and nowhere else, rentals that fit on
- * their VM host, VM disks on an RBD pool.
+ * their VM host and stay off draining hosts, VM disks on an RBD pool.
  */
 import { error, warning, type Diagnostic } from "./diagnostics";
-import { resolveRental, type ContainersSpec, type Inventory, type VmsSpec } from "./model";
+import { isDraining, resolveRental, type ContainersSpec, type Inventory, type VmsSpec } from "./model";
 import { firstHostAddress, isNetworkOrBroadcast, networkContains, networksOverlap, parseNetwork } from "./net";
 import type { Role } from "./schema";
 import { checkFairShare } from "./semantic-fairshare";
@@ -110,6 +110,14 @@ function checkRentals(inv: Inventory, vms: VmsSpec): Diagnostic[] {
     } else if (!hasRole(host, "vm-host")) {
       out.push(
         error([...path, "host"], `${rental.host} does not have the vm-host role: pick a VM host or add the role`),
+      );
+    } else if (isDraining(host)) {
+      // A draining host takes no new work and is then removed: its VMs would go with it.
+      out.push(
+        error(
+          [...path, "host"],
+          `${rental.name} runs on ${host.name}, which drains: move it first by setting its host to another vm-host`,
+        ),
       );
     }
   });

@@ -1,10 +1,11 @@
 /**
  * Cross-field rules of a stack definition, on a shape-valid inventory: names and addresses unique, Ceph quorum
- * and capacity, Slurm placement, VM capacity, networks that do not overlap, ports that do not clash. Pure: it
- * returns every problem at once without positions; the loader adds file and line.
+ * and capacity, Slurm placement, VM capacity, networks that do not overlap, ports that do not clash, drains that
+ * leave enough serving behind. Pure: it returns every problem at once without positions; the loader adds file and
+ * line.
  */
-import { error, warning, type Diagnostic } from "./diagnostics";
-import type { Inventory } from "./model";
+import { error, warning, type Diagnostic, type FieldPath } from "./diagnostics";
+import { isDraining, type Inventory } from "./model";
 import { hasHostBits, isNetworkOrBroadcast, networkContains, parseNetwork } from "./net";
 import { checkCeph } from "./semantic-ceph";
 import { checkUserCaps } from "./semantic-fairshare";
@@ -16,10 +17,28 @@ import { checkContainers, checkVms } from "./semantic-vms";
 /** Operating systems the lab runs every role on (`stacks/Pulumi.lab.yaml`); the others are untested. */
 export const LAB_PROVEN_OS: ReadonlySet<string> = new Set(["debian-13"]);
 
-export function checkInventory(inv: Inventory): Diagnostic[] {
+/**
+ * Whether the admin wrote a field (inventory path, as in diagnostics). Some fields read the same whether written
+ * or defaulted (`drainTimeout` is 1h either way); the loader answers from the stack's own data.
+ */
+export type WrittenField = (path: FieldPath) => boolean;
+
+/** Whether `path` is present in `raw`, the inventory data before the schema applied its defaults. */
+export function writtenIn(raw: unknown): WrittenField {
+  return (path) => {
+    let node: unknown = raw;
+    for (const step of path) {
+      if (typeof node !== "object" || node === null || !Object.prototype.hasOwnProperty.call(node, step)) return false;
+      node = (node as Record<string | number, unknown>)[step];
+    }
+    return node !== undefined;
+  };
+}
+
+export function checkInventory(inv: Inventory, written: WrittenField): Diagnostic[] {
   return [
     ...checkNetworks(inv),
-    ...checkHosts(inv),
+    ...checkHosts(inv, written),
     ...checkUsers(inv),
     ...checkCeph(inv),
     ...checkSlurm(inv),
@@ -45,7 +64,7 @@ function checkNetworks(inv: Inventory): Diagnostic[] {
   });
 }
 
-function checkHosts(inv: Inventory): Diagnostic[] {
+function checkHosts(inv: Inventory, written: WrittenField): Diagnostic[] {
   const out: Diagnostic[] = [];
   const hostNetwork = inv.site.hostNetwork;
   for (const r of repeats(inv.hosts, (h) => h.name)) {
@@ -91,6 +110,21 @@ function checkHosts(inv: Inventory): Diagnostic[] {
           `${host.name} runs ${host.os}, which the lab does not prove (only ${[...LAB_PROVEN_OS].join(", ")}): its package names and versions are known, its roles were never run on it; try it on one server first`,
         ),
       );
+    }
+    // drainTimeout and force tell a drain how to end; without one they would silently do nothing.
+    if (!isDraining(host)) {
+      const stray = [
+        ...(written(["hosts", i, "drainTimeout"]) ? ["drainTimeout"] : []),
+        ...(host.force ? ["force"] : []),
+      ];
+      for (const field of stray) {
+        out.push(
+          error(
+            ["hosts", i, field],
+            `${field} of ${host.name} only means something with drain: true: set drain: true to empty ${host.name}, or remove ${field}`,
+          ),
+        );
+      }
     }
     // GPUs are used by Slurm jobs (slurm-compute) and by `ie-podman run --gpu` (container-host); elsewhere
     // nothing would ever hand them out.
