@@ -26,7 +26,8 @@ export type Role = (typeof ROLES)[number];
 export const OPERATING_SYSTEMS = ["debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"] as const;
 export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
 
-const NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
+/** Names of hosts, pools, partitions, users...: also safe as a file name (the lab names directories after hosts). */
+export const NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
 const name = (what: string) =>
   z.string().regex(NAME_RE, { error: `${what} must be lower-case letters, digits and '-', starting with a letter` });
 

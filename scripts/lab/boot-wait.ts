@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { pause, tail } from "./exec";
 import { hostProcessAlive } from "./machines";
-import { hostKeyPath, hostLogPath, hostRootfsPath } from "./paths";
+import { hostLogPath, hostRootfsPath } from "./paths";
 import { sshRun, writeKnownHosts, type PinnedHostKey } from "./ssh";
 
 export interface BootingHost {
@@ -17,6 +17,8 @@ export interface BootingHost {
   readonly pid: number;
   /** When nspawn was started (ms since the epoch). */
   readonly startedAt: number;
+  /** Where its key is pinned once read back (absolute; the stack's `hostKey: file:PATH`). */
+  readonly keyFile: string;
 }
 
 export interface ReadyHost {
@@ -34,8 +36,9 @@ export function keyOf(line: string): string {
 }
 
 /**
- * Wait (at most `timeoutSeconds` per host, all hosts at once) for every host to answer SSH; write
- * `.lab/hostkeys/<host>.pub` and the known_hosts with every key (`alreadyPinned`: hosts that were running).
+ * Wait (at most `timeoutSeconds` per host, all hosts at once) for every host to answer SSH; write each host's
+ * key file (`.lab/hostkeys/<host>.pub` in the lab stack) and the known_hosts with every key (`alreadyPinned`:
+ * hosts that were running).
  * Fails naming the host, with the end of its log, when a host dies or does not answer in time.
  */
 export async function waitForHosts(
@@ -73,8 +76,8 @@ async function waitForHost(host: BootingHost, timeoutSeconds: number, pin: (key:
           fail(host, `its SSH host key over SSH (${keyOf(r.stdout)}) differs from the one in its root file system (${key})`);
         }
         const line = `${key} root@${host.name}\n`;
-        mkdirSync(path.dirname(hostKeyPath(host.name)), { recursive: true });
-        writeFileSync(hostKeyPath(host.name), line);
+        mkdirSync(path.dirname(host.keyFile), { recursive: true });
+        writeFileSync(host.keyFile, line);
         return { name: host.name, seconds: (Date.now() - host.startedAt) / 1000, hostKey: key };
       }
       lastError = r.stderr.trim() || `ssh exit ${r.status}`;

@@ -4,8 +4,8 @@
  * with this machine's (the hosts share this kernel's clock, so a difference means something is wrong).
  */
 import { runningPid } from "./machines";
-import type { LabPlan } from "./plan";
 import { sshRun } from "./ssh";
+import { UNKNOWN_ADDRESS } from "./status";
 
 /** Largest clock difference accepted, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 2;
@@ -53,6 +53,9 @@ async function clockOffset(address: string): Promise<{ offset?: number; roundTri
 export async function checkHost(name: string, address: string): Promise<HostCheck> {
   const running = runningPid(name) !== undefined;
   if (!running) return { name, address, running, sshd: false, failedUnits: [], problems: ["not running"] };
+  if (address === UNKNOWN_ADDRESS) {
+    return { name, address, running, sshd: false, failedUnits: [], problems: [`runs, but the lab has no record of its address: 'npm run lab -- down ${name}' removes it`] };
+  }
   const r = await sshRun(address, [PROBE], 90_000, 5);
   if (r.status !== 0) {
     return { name, address, running, sshd: false, failedUnits: [], problems: [`sshd does not answer: ${r.stderr.trim() || `exit ${r.status}`}`] };
@@ -77,6 +80,7 @@ export async function checkHost(name: string, address: string): Promise<HostChec
   };
 }
 
-export function checkLab(plan: LabPlan): Promise<HostCheck[]> {
-  return Promise.all(plan.hosts.map((h) => checkHost(h.name, h.address)));
+/** Every host given (lab.ts: the default stack's and every other the run dir knows). */
+export function checkLab(hosts: readonly { readonly name: string; readonly address: string }[]): Promise<HostCheck[]> {
+  return Promise.all(hosts.map((h) => checkHost(h.name, h.address)));
 }

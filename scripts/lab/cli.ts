@@ -6,7 +6,22 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatTable, mib, summariseRemoved } from "./format";
-import { labCheck, labDown, labHosts, labRestart, labKnownHostsPath, labSshArgs, labSshKeyPath, labStatePath, labStatus, labUp, projectRoot } from "./lab";
+import {
+  labCheck,
+  labDown,
+  labDownArguments,
+  labHosts,
+  labHostsNotUp,
+  labKnownHostsPath,
+  labRestart,
+  labSshArgs,
+  labSshKeyPath,
+  labStatePath,
+  labStatus,
+  labPlan,
+  labUp,
+  projectRoot,
+} from "./lab";
 import { labApply } from "./runner/apply";
 import type { LabStatus } from "./status";
 
@@ -34,28 +49,41 @@ function options(args: readonly string[], spec: OptionSpec): Record<string, stri
 }
 
 const up: Verb = {
-  summary: "create and boot the lab hosts (a no-op when they already run)",
+  summary: "create and boot the hosts of the lab stack (or of --config-file FILE); hosts that run are left alone",
   help: [
-    "usage: lab up [--timeout SECONDS]",
+    "usage: lab up [--config-file FILE] [--timeout SECONDS]",
     "",
     "Installs what this machine lacks (debootstrap, systemd-container, nftables), cleans what a killed lab",
-    "left, makes each host of stacks/Pulumi.lab.yaml from the cached Debian 13 base, sets up the bridge",
-    "and the firewall (only the Debian mirror is reachable) and boots the hosts; pins their host keys.",
+    "left, makes each host of the stack file that does not run yet from the cached Debian 13 base, sets up",
+    "the bridge and the firewall (only the Debian mirror is reachable) and boots the hosts; pins their host",
+    "keys in the files their hostKey: file:.lab/hostkeys/<host>.pub names.",
+    "",
+    "Hosts that already run are left running: on a running lab `up` changes nothing, and a FILE with one more",
+    "host boots just that host (the others' /etc/hosts then list it). Running hosts that FILE does not list",
+    "are left running too; 'lab down HOST' removes one. FILE must fit the running lab: same site.hostNetwork,",
+    "no running host's address or key file, a running host's address and GPUs unchanged; otherwise, and when",
+    "FILE is missing or does not validate, nothing is booted.",
+    "",
+    "  --config-file FILE  the stack file whose hosts to boot (default stacks/Pulumi.lab.yaml)",
     "  --timeout SECONDS   how long a host may take to answer SSH (default 120)",
   ].join("\n"),
   async run(args) {
-    const values = options(args, { timeout: { type: "string" } });
+    const values = options(args, { timeout: { type: "string" }, "config-file": { type: "string" } });
     if (values.help) return help(up);
-    requireRoot("up");
     const timeout = typeof values.timeout === "string" ? Number(values.timeout) : undefined;
     if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout wants a number of seconds, not '${String(values.timeout)}'`);
+    const configFile = typeof values["config-file"] === "string" ? values["config-file"] : undefined;
+    // A missing or broken file is reported before anything else (root or not): nothing is booted.
+    labPlan(configFile);
+    requireRoot("up");
     const started = Date.now();
-    const result = await labUp({ log: (l) => say(`  ${l}`), bootTimeoutSeconds: timeout });
-    if (result.alreadyUp) say("the lab is already up: its hosts were left running");
+    const result = await labUp({ log: (l) => say(`  ${l}`), bootTimeoutSeconds: timeout, ...(configFile !== undefined ? { configFile } : {}) });
+    if (result.alreadyUp) say(`every host of ${result.source} already runs: they were left running`);
     say(
       formatTable([
         ["HOST", "ADDRESS", "ROLES", "PID", "SECONDS"],
         ...result.hosts.map((h) => [h.name, h.address, h.roles.join(","), String(h.pid), h.started ? h.seconds.toFixed(1) : "running"]),
+        ...result.leftRunning.map((h) => [h.name, h.address, h.roles.join(","), String(h.pid), `running, not in ${result.source}`]),
       ]),
     );
     const t = result.timings;
@@ -71,17 +99,28 @@ const up: Verb = {
 };
 
 const down: Verb = {
-  summary: "stop the hosts and remove every trace of the lab (keeps the cache and the lab key)",
-  help: "usage: lab down\n\nHalts each host (SIGTERM, 20 s, then SIGKILL), removes its cgroups, mounts, root file system and\nPID file, then the firewall and the bridge. Safe to run twice.",
+  summary: "stop the hosts and remove every trace of the lab (keeps the cache and the lab key); or just HOST",
+  help: [
+    "usage: lab down [HOST...]",
+    "",
+    "Without HOST: halts every host (SIGTERM, 20 s, then SIGKILL), those booted from another stack file",
+    "(up --config-file) included, removes their cgroups, mounts, root file systems, PID files, records and",
+    "pinned host keys, then the firewall and the bridge. Safe to run twice.",
+    "",
+    "With HOST: halts and removes just that host (its root file system, cgroups, PID file, record, pinned key",
+    "and known_hosts line, and what 'lab apply' recorded for it); the other hosts, the bridge and the",
+    "firewall stay. HOST must be a host of stacks/Pulumi.lab.yaml or one this machine has a trace of.",
+  ].join("\n"),
   async run(args) {
-    const values = options(args, {});
+    const { values, positionals } = parseArgs({ args: [...args], options: { help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
     if (values.help) return help(down);
+    const hosts = labDownArguments(positionals);
     requireRoot("down");
     const started = Date.now();
-    const result = await labDown({ log: (l) => say(`  ${l}`) });
+    const result = await labDown({ log: (l) => say(`  ${l}`), hosts });
     for (const h of result.hosts) say(`${h.name}: ${h.outcome}`);
     for (const item of summariseRemoved(result.removed)) say(`removed ${item}`);
-    say(`lab down in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    say(`${hosts.length > 0 ? `${hosts.join(", ")} down` : "lab down"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   },
 };
@@ -103,13 +142,19 @@ function printStatus(s: LabStatus): void {
   say(`cgroups: ${l.cgroups.length === 0 ? "none" : l.cgroups.join(" ")}`);
   say(`processes in the lab's cgroups: ${l.processes.length}`);
   say(`mounts under .lab/hosts: ${l.mounts.length === 0 ? "none" : l.mounts.join(" ")}`);
-  say(`entries under .lab/hosts: ${l.rootfs.length}; PID files: ${l.pidFiles.length}; nspawn runtime files: ${l.nspawnRuntime.length}`);
+  say(`entries under .lab/hosts: ${l.rootfs.length}; PID files: ${l.pidFiles.length}; host records: ${l.hostRecords.length}; nspawn runtime files: ${l.nspawnRuntime.length}`);
   if (l.foreignRoots.length > 0) say(`another clone's lab runs here: ${l.foreignRoots.join(" ")}`);
 }
 
 const status: Verb = {
   summary: "which hosts run and answer SSH, and what of a lab exists on this machine",
-  help: "usage: lab status [--json]\n\nAlways exits 0; `up` in the JSON says whether every host runs and answers SSH, `clean` whether\nnothing of a lab is left (bridge, nft table, cgroups, mounts, processes, root file systems).",
+  help: [
+    "usage: lab status [--json]",
+    "",
+    "Lists the hosts of stacks/Pulumi.lab.yaml and every other host the lab's run dir knows (booted with",
+    "'up --config-file'). Always exits 0; `up` in the JSON says whether every listed host runs and answers SSH,",
+    "`clean` whether nothing of a lab is left (bridge, nft table, cgroups, mounts, processes, root file systems).",
+  ].join("\n"),
   async run(args) {
     const values = options(args, { json: { type: "boolean" } });
     if (values.help) return help(status);
@@ -125,6 +170,7 @@ const ssh: Verb = {
   help: [
     "usage: lab ssh HOST [CMD...]",
     "",
+    "HOST is a host of stacks/Pulumi.lab.yaml or any other the lab booted (up --config-file), by name or address.",
     "As root with the lab key; the host key must be the one pinned by `up`. Without CMD: an interactive",
     "login. One CMD word is a shell command line ('ls | wc -l'); several words are passed as they are",
     "(bash -c 'echo $HOSTNAME'). Exits with the remote command's status.",
@@ -142,7 +188,10 @@ const ssh: Verb = {
 
 const restart: Verb = {
   summary: "halt one host and boot it again from the same root file system (a reboot rehearsal)",
-  help: "usage: lab restart HOST\n\nA clean halt (the host's systemd shuts down), then a boot of the same root file system: what the\nstack set up must come back by itself (mounts, daemons). Nothing of the host is removed.",
+  help:
+    "usage: lab restart HOST\n\nA clean halt (the host's systemd shuts down), then a boot of the same root file system: what the\n" +
+    "stack set up must come back by itself (mounts, daemons). Nothing of the host is removed. HOST is any host\n" +
+    "the lab knows, those booted with 'up --config-file' included.",
   async run(args) {
     if (args.length !== 1 || args[0] === "--help" || args[0] === "-h") return help(restart, args.length === 1 ? 0 : 2);
     requireRoot("restart");
@@ -154,7 +203,9 @@ const restart: Verb = {
 
 const check: Verb = {
   summary: "health check: hosts up, systemd running (or degraded), sshd answering, clocks in sync",
-  help: "usage: lab check [--json]\n\nExits 1 when a host is down or unhealthy; failed units of a degraded host are listed.",
+  help:
+    "usage: lab check [--json]\n\nChecks the hosts of stacks/Pulumi.lab.yaml and every other host the lab booted (up --config-file).\n" +
+    "Exits 1 when a host is down or unhealthy; failed units of a degraded host are listed.",
   async run(args) {
     const values = options(args, { json: { type: "boolean" } });
     if (values.help) return help(check);
@@ -191,14 +242,17 @@ const apply: Verb = {
     if (o.help) return help(apply);
     requireRoot("apply");
     if (o.pulumi) return pulumiUp(typeof o["config-file"] === "string" ? o["config-file"] : undefined);
-    const status = await labStatus();
-    if (!status.up) throw new Error("the lab is not up: run 'npm run lab -- up' first");
+    const configFile = typeof o["config-file"] === "string" ? o["config-file"] : undefined;
+    const down = await labHostsNotUp(configFile);
+    if (down.length > 0) {
+      throw new Error(`not up: ${down.join(", ")}; run 'npm run lab -- up${configFile !== undefined ? ` --config-file ${configFile}` : ""}' first`);
+    }
     const summary = await labApply({
       projectRoot: projectRoot(),
       stack: "lab",
       privateKeyPath: labSshKeyPath(),
       statePath: labStatePath(),
-      configFile: typeof o["config-file"] === "string" ? o["config-file"] : undefined,
+      configFile,
       forgetState: o["forget-state"] === true,
       log: say,
     });

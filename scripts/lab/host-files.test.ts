@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MASKED_UNITS, renderHostCustomisation, type HostCustomisationInput } from "./host-files";
+import { MASKED_UNITS, etcHostsWithPeers, renderHostCustomisation, type HostCustomisationInput } from "./host-files";
 import { planFromStackText } from "./plan";
 
 const plan = planFromStackText(readFileSync(path.join(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), "utf8"), "lab");
 const input = (name: string): HostCustomisationInput => ({
   plan,
   host: plan.hosts.find((h) => h.name === name) ?? plan.hosts[0],
+  peers: plan.hosts,
   mirror: { archive: "http://deb.debian.org/debian", security: "http://deb.debian.org/debian-security" },
   mirrorNames: [{ name: "deb.debian.org", addresses: ["203.0.113.80", "203.0.113.81"] }],
   authorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey ie-lab\n",
@@ -27,6 +28,12 @@ describe("renderHostCustomisation", () => {
       expect(hosts.split("\n")).toContain(line);
     }
     expect(hosts).not.toContain("203.0.113.81");
+  });
+
+  it("lists a host that joins from another stack file (peers), not only the plan's", () => {
+    const peers = [...plan.hosts, { name: "lab4", address: "10.77.0.14" }];
+    const hosts = renderHostCustomisation({ ...input("lab1"), peers }).files.find((f) => f.path === "/etc/hosts")?.content ?? "";
+    expect(hosts.split("\n")).toContain("10.77.0.14\tlab4");
   });
 
   it("gives host0 the static address with the bridge as gateway", () => {
@@ -96,5 +103,26 @@ describe("renderHostCustomisation", () => {
 
   it("gives the hosts no DNS server", () => {
     expect(file("lab1", "/etc/resolv.conf")).not.toMatch(/^nameserver/m);
+  });
+});
+
+describe("etcHostsWithPeers", () => {
+  const three = file("lab1", "/etc/hosts");
+  const four = [...plan.hosts, { name: "lab4", address: "10.77.0.14" }];
+
+  it("adds a host that joined to a running host's /etc/hosts and keeps the rest of the file", () => {
+    const next = etcHostsWithPeers(three, four);
+    expect(next).toBe(three.replace("10.77.0.13\tlab3\n", "10.77.0.13\tlab3\n10.77.0.14\tlab4\n"));
+    expect(next).toContain("203.0.113.80\tdeb.debian.org");
+  });
+
+  it("drops a host that left, and changes nothing when the hosts are the same", () => {
+    const withFour = etcHostsWithPeers(three, four) ?? "";
+    expect(etcHostsWithPeers(withFour, plan.hosts)).toBe(three);
+    expect(etcHostsWithPeers(three, plan.hosts)).toBe(three);
+  });
+
+  it("leaves a file alone that has no lab hosts section", () => {
+    expect(etcHostsWithPeers("127.0.0.1\tlocalhost\n", four)).toBeUndefined();
   });
 });

@@ -32,9 +32,17 @@ export interface HostCustomisation {
   readonly remove: readonly string[];
 }
 
+/** A lab host as the others' /etc/hosts name it. */
+export interface LabPeer {
+  readonly name: string;
+  readonly address: string;
+}
+
 export interface HostCustomisationInput {
   readonly plan: LabPlan;
   readonly host: LabHostSpec;
+  /** Every lab host once `up` is done, this one included: the plan's and any other that runs. */
+  readonly peers: readonly LabPeer[];
   readonly mirror: DebianMirror;
   /** The mirror's names with the addresses resolved at `up` time; the first address is pinned. */
   readonly mirrorNames: readonly ResolvedName[];
@@ -107,13 +115,32 @@ export function renderEtcHosts(input: HostCustomisationInput): string {
     "127.0.0.1\tlocalhost",
     "::1\tlocalhost ip6-localhost ip6-loopback",
     "",
-    "# lab hosts",
-    ...input.plan.hosts.map((h) => `${h.address}\t${h.name}`),
+    LAB_HOSTS_HEADING,
+    ...peerLines(input.peers),
     "",
     "# the Debian mirror, the only address outside the lab that is let through",
     ...input.mirrorNames.map((n) => `${firstOf(n)}\t${n.name}`),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+const LAB_HOSTS_HEADING = "# lab hosts";
+
+function peerLines(peers: readonly LabPeer[]): string[] {
+  return peers.map((h) => `${h.address}\t${h.name}`);
+}
+
+/**
+ * A running host's /etc/hosts with its lab hosts section listing `peers` (a host joined or left); the rest of
+ * the file is kept. Undefined when the section is not there (the file is not the lab's any more: left alone).
+ */
+export function etcHostsWithPeers(text: string, peers: readonly LabPeer[]): string | undefined {
+  const lines = text.split("\n");
+  const start = lines.indexOf(LAB_HOSTS_HEADING);
+  if (start < 0) return undefined;
+  let end = start + 1;
+  while (end < lines.length && lines[end].trim() !== "" && !lines[end].startsWith("#")) end++;
+  return [...lines.slice(0, start + 1), ...peerLines(peers), ...lines.slice(end)].join("\n");
 }
 
 function firstOf(name: ResolvedName): string {

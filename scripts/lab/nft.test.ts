@@ -46,6 +46,11 @@ describe("renderLabFirewall", () => {
     expect(accepts).toEqual(['iifname "ie-lab0" ip saddr 10.77.0.0/24 ip daddr @mirror tcp dport { 80, 443 } accept']);
   });
 
+  it("names the lab by its subnet, never by host addresses: a host that joins (lab4 at 10.77.0.14) needs no new rule", () => {
+    const operands = [...text.matchAll(/ip [sd]addr (\S+)/g)].map((m) => m[1]);
+    expect(new Set(operands)).toEqual(new Set(["10.77.0.0/24", "@mirror"]));
+  });
+
   it("refuses to render without a mirror address", () => {
     expect(() => renderLabFirewall({ ...fw, mirrorAddresses: [] })).toThrow(/at least one mirror address/);
   });

@@ -36,8 +36,14 @@ export function labKnownHostsPath(): string {
   return path.join(labRoot(), "ssh", "known_hosts");
 }
 
+/** Where the lab pins the SSH host keys it reads back (`hostKey: file:.lab/hostkeys/<host>.pub` in the stacks). */
+export function hostKeysDir(): string {
+  return path.join(labRoot(), "hostkeys");
+}
+
+/** The default pinned key file of a host; a stack may name another file in hostKeysDir(). */
 export function hostKeyPath(host: string): string {
-  return path.join(labRoot(), "hostkeys", `${host}.pub`);
+  return path.join(hostKeysDir(), `${host}.pub`);
 }
 
 export function hostRootfsPath(host: string): string {
@@ -54,6 +60,11 @@ export function pidFilePath(host: string): string {
 
 export function runDir(): string {
   return path.join(labRoot(), "run");
+}
+
+/** What `up` noted about a host it booted (address, roles, GPUs, pinned key file, stack file): see registry.ts. */
+export function hostRecordPath(host: string): string {
+  return path.join(runDir(), `${host}.json`);
 }
 
 export function hostLogPath(host: string): string {

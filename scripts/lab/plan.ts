@@ -1,14 +1,18 @@
 /**
- * The lab's plan, read from `stacks/Pulumi.lab.yaml` with the same schema as the Pulumi program: which
- * hosts to boot (name, address, roles, GPUs) on which subnet. The bridge takes the subnet's first address
- * and is every host's gateway. `planFromStackText` is pure; `loadLabPlan` reads the lab stack file.
+ * The lab's plan, read from a stack file (`stacks/Pulumi.lab.yaml` unless `--config-file` names another) with
+ * the project's own loader, so a broken file is reported as `npm run validate` reports it (file, line, field):
+ * which hosts to boot (name, address, roles, GPUs, where their host key is pinned) on which subnet. The bridge
+ * takes the subnet's first address and is every host's gateway. `planFromStackText` is pure; `loadLabPlan`
+ * reads a file.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import ipaddr from "ipaddr.js";
 import { parseDocument } from "yaml";
+import { formatDiagnostic } from "../../components/inventory/diagnostics";
+import { loadStackText } from "../../components/inventory/load";
 import { inventorySchema, type Role } from "../../components/inventory/schema";
-import { labStackPath, projectRoot } from "./paths";
+import { hostKeysDir, labStackPath, projectRoot } from "./paths";
 
 /** Names this lab owns on the machine: one lab per machine, so they are fixed. */
 export const LAB_BRIDGE = "ie-lab0";
@@ -27,6 +31,11 @@ export interface LabHostSpec {
   readonly address: string;
   readonly roles: readonly Role[];
   readonly gpus?: LabGpus;
+  /**
+   * Where `up` pins the host's SSH key, relative to the project root: the stack's `hostKey: file:PATH`, which
+   * must lie in `.lab/hostkeys/` (e.g. `.lab/hostkeys/lab4.pub`).
+   */
+  readonly hostKeyFile: string;
 }
 
 /** The small bootable image the lab makes on its VM hosts (the stack's golden image source). */
@@ -41,6 +50,8 @@ export interface LabGoldenImage {
 }
 
 export interface LabPlan {
+  /** The stack file the plan was read from, as given in messages (relative to the project root when inside it). */
+  readonly source: string;
   /** The lab subnet in CIDR notation, e.g. `10.77.0.0/24`. */
   readonly subnet: string;
   readonly prefixLength: number;
@@ -55,32 +66,47 @@ export interface LabPlan {
 /** Thrown when the stack file cannot describe a lab; the message says where and what to fix. */
 export class LabPlanError extends Error {}
 
+/** Where the lab pins a host's key unless its stack says otherwise: `.lab/hostkeys/<host>.pub`. */
+export function defaultHostKeyFile(host: string): string {
+  return path.relative(projectRoot(), path.join(hostKeysDir(), `${host}.pub`));
+}
+
+/**
+ * The project-relative file a `hostKey` value pins the key in, or why the lab cannot use it: the lab makes its
+ * hosts anew (their keys are generated at first boot), so the key must be a `file:` the lab writes, and the
+ * lab writes only inside its own `.lab/hostkeys/`.
+ */
+export function labHostKeyFile(host: string, hostKey: string): { readonly file: string } | { readonly problem: string } {
+  const want = `write hostKey: file:${defaultHostKeyFile(host)}`;
+  if (!hostKey.startsWith("file:")) {
+    return { problem: `host ${host}: hostKey is a key, but a lab host gets a new key at its first boot: ${want}` };
+  }
+  const absolute = path.resolve(projectRoot(), hostKey.slice("file:".length));
+  const inside = path.relative(hostKeysDir(), absolute);
+  if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside) || !inside.endsWith(".pub")) {
+    return { problem: `host ${host}: hostKey ${hostKey} is not a .pub file in .lab/hostkeys/, where the lab pins the keys it reads back: ${want}` };
+  }
+  return { file: path.relative(projectRoot(), absolute) };
+}
+
 /** The plan of the lab described by the stack file's text; `source` names the file in errors. */
 export function planFromStackText(text: string, source: string): LabPlan {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new LabPlanError(`${source}: not valid YAML:\n${doc.errors.map((e) => e.message).join("\n")}`);
+  // The project's loader: YAML, schema, cross-field rules and host key files, every problem with file:line.
+  // Host key files that do not exist yet are what `up` is about to write: not an error here.
+  const loaded = loadStackText(text, source, { baseDir: projectRoot(), missingHostKeyFile: "warning" });
+  const errors = loaded.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || loaded.inventory === undefined) {
+    throw new LabPlanError(`${source} does not validate (check it with 'npm run validate -- ${source}'):\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join("\n")}`);
   }
-  const raw: unknown = doc.toJS();
-  const config = isRecord(raw) && isRecord(raw.config) ? raw.config : undefined;
-  if (config === undefined) throw new LabPlanError(`${source}: no 'config:' section`);
-
-  // The schema describes the `ie:` namespace without its prefix; other namespaces are not ours.
-  const inventoryInput: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (key.startsWith("ie:")) inventoryInput[key.slice(3)] = value;
-  }
-  const parsed = inventorySchema.safeParse(inventoryInput);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ie:${i.path.join(".")}: ${i.message}`);
-    throw new LabPlanError(`${source}: the lab stack does not validate:\n${lines.join("\n")}`);
-  }
-  const inventory = parsed.data;
+  // The loader replaced `file:` host keys by the keys they hold; the lab needs the file names themselves.
+  const inventory = rawInventory(text, source);
 
   const [network, prefixLength] = ipaddr.IPv4.parseCIDR(inventory.site.hostNetwork);
   const subnet = `${ipaddr.IPv4.networkAddressFromCIDR(inventory.site.hostNetwork).toString()}/${prefixLength}`;
   const gateway = firstAddress(inventory.site.hostNetwork);
   const problems: string[] = [];
+  const keyFiles = new Map<string, string>();
+  const hosts: LabHostSpec[] = [];
   for (const host of inventory.hosts) {
     const address = ipaddr.IPv4.parse(host.address);
     if (!address.match(network, prefixLength)) {
@@ -88,20 +114,31 @@ export function planFromStackText(text: string, source: string): LabPlan {
     } else if (host.address === gateway) {
       problems.push(`  host ${host.name}: address ${host.address} is the bridge's (the subnet's first address)`);
     }
+    const key = labHostKeyFile(host.name, host.hostKey);
+    if ("problem" in key) {
+      problems.push(`  ${key.problem}`);
+      continue;
+    }
+    const other = keyFiles.get(key.file);
+    if (other !== undefined) problems.push(`  host ${host.name}: hostKey file:${key.file} is ${other}'s too: each host needs its own file`);
+    keyFiles.set(key.file, host.name);
+    hosts.push({
+      name: host.name,
+      address: host.address,
+      roles: host.roles,
+      ...(host.gpus ? { gpus: { type: host.gpus.type, count: host.gpus.count, devicePrefix: host.gpus.devicePrefix } } : {}),
+      hostKeyFile: key.file,
+    });
   }
-  if (problems.length > 0) throw new LabPlanError(`${source}:\n${problems.join("\n")}`);
+  if (problems.length > 0) throw new LabPlanError(`${source} cannot describe lab hosts:\n${problems.join("\n")}`);
 
   return {
+    source,
     subnet,
     prefixLength,
     gateway,
     bridge: LAB_BRIDGE,
-    hosts: inventory.hosts.map((h) => ({
-      name: h.name,
-      address: h.address,
-      roles: h.roles,
-      ...(h.gpus ? { gpus: { type: h.gpus.type, count: h.gpus.count, devicePrefix: h.gpus.devicePrefix } } : {}),
-    })),
+    hosts,
     ...(inventory.vms?.directBoot !== undefined
       ? {
           goldenImage: {
@@ -115,6 +152,18 @@ export function planFromStackText(text: string, source: string): LabPlan {
   };
 }
 
+/** The `ie:` keys through the schema alone (defaults applied, `file:` host keys kept as written). */
+function rawInventory(text: string, source: string) {
+  const raw: unknown = parseDocument(text).toJS();
+  const config = isRecord(raw) && isRecord(raw.config) ? raw.config : {};
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) if (key.startsWith("ie:")) input[key.slice(3)] = value;
+  const parsed = inventorySchema.safeParse(input);
+  // The loader accepted the file, so the schema does too; this is a guard, not a check.
+  if (!parsed.success) throw new LabPlanError(`${source}: the lab stack does not validate: ${parsed.error.message}`);
+  return parsed.data;
+}
+
 /** The first usable address of an IPv4 network (network address + 1). */
 export function firstAddress(cidr: string): string {
   const bytes = ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray();
@@ -126,7 +175,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The plan of `stacks/Pulumi.lab.yaml`. */
+/** How a stack file is named in messages: relative to the project root when it lies inside it. */
+export function displayName(file: string): string {
+  const relative = path.relative(projectRoot(), file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
+/**
+ * The plan of a stack file (default `stacks/Pulumi.lab.yaml`; a relative path is taken from the current
+ * directory, as `apply --config-file` takes it). A file that is missing or unreadable is a LabPlanError too.
+ */
 export function loadLabPlan(file: string = labStackPath()): LabPlan {
-  return planFromStackText(readFileSync(file, "utf8"), path.relative(projectRoot(), file));
+  const absolute = path.resolve(file);
+  const source = displayName(absolute);
+  let text: string;
+  try {
+    text = readFileSync(absolute, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a stack file" : String(err);
+    throw new LabPlanError(`${source}: cannot read the stack file: ${why}`);
+  }
+  return planFromStackText(text, source);
 }

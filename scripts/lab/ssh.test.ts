@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { labKnownHostsPath, labSshKeyPath } from "./paths";
-import { labSshArgs, remoteCommandLine, renderKnownHosts, shellQuote } from "./ssh";
+import { knownHostsWithout, labSshArgs, remoteCommandLine, renderKnownHosts, shellQuote } from "./ssh";
 
 /** What a POSIX shell makes of a command line: its words, one per line. */
 function wordsAfterShell(line: string): string[] {
@@ -54,5 +54,21 @@ describe("renderKnownHosts", () => {
         { name: "lab2", address: "10.77.0.12", key: "ssh-ed25519 AAAAtwo" },
       ]),
     ).toBe("10.77.0.11,lab1 ssh-ed25519 AAAAone\n10.77.0.12,lab2 ssh-ed25519 AAAAtwo\n");
+  });
+});
+
+describe("knownHostsWithout", () => {
+  const text = renderKnownHosts([
+    { name: "lab1", address: "10.77.0.11", key: "ssh-ed25519 AAAAone" },
+    { name: "lab4", address: "10.77.0.14", key: "ssh-ed25519 AAAAfour" },
+    { name: "lab14", address: "10.77.0.41", key: "ssh-ed25519 AAAAfourteen" },
+  ]);
+
+  it("forgets one host's key, by name or address, and no other", () => {
+    const rest = "10.77.0.11,lab1 ssh-ed25519 AAAAone\n10.77.0.41,lab14 ssh-ed25519 AAAAfourteen\n";
+    expect(knownHostsWithout(text, "lab4", "10.77.0.14")).toBe(rest);
+    expect(knownHostsWithout(text, "lab4")).toBe(rest);
+    expect(knownHostsWithout(text, "lab9", "10.77.0.14")).toBe(rest);
+    expect(knownHostsWithout(text, "lab9")).toBe(text);
   });
 });

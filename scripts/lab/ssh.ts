@@ -88,3 +88,13 @@ export function writeKnownHosts(keys: readonly PinnedHostKey[]): void {
   mkdirSync(path.dirname(labKnownHostsPath()), { recursive: true, mode: 0o700 });
   writeFileSync(labKnownHostsPath(), renderKnownHosts(keys));
 }
+
+/** known_hosts text without the lines that pin a host (by its name, or its address when given). */
+export function knownHostsWithout(text: string, name: string, address?: string): string {
+  const names = (line: string): string[] => (line.split(/\s+/)[0] ?? "").split(",");
+  const lines = text.split("\n").filter((line) => {
+    const pinned = names(line);
+    return !(pinned.includes(name) || (address !== undefined && pinned.includes(address)));
+  });
+  return lines.join("\n");
+}

@@ -1,7 +1,8 @@
 /**
  * What of the lab exists on this machine right now: per host whether it runs and answers SSH (and how
  * much memory it uses), and every trace a lab leaves (bridge, firewall, cgroups, mounts, processes, root
- * file systems, PID files), so that `status` after `down` can prove nothing is left.
+ * file systems, PID files, host records), so that `status` after `down` can prove nothing is left. The hosts
+ * are those of the default stack and every other one the run dir knows, whatever file booted it.
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
@@ -11,7 +12,7 @@ import { bridgeExists, nftTableExists } from "./network";
 import { nspawnRuntimeLeftovers } from "./nspawn-runtime";
 import { isOurRootfs, nspawnRootOf, runningPid } from "./machines";
 import { hostsDir, labKnownHostsPath, runDir } from "./paths";
-import type { LabPlan } from "./plan";
+import type { LabHostSpec } from "./plan";
 import type { Role } from "../../components/inventory/schema";
 import { sshRun } from "./ssh";
 
@@ -42,14 +43,17 @@ export interface LabLeftovers {
   /** nspawn's files in /run/systemd/nspawn for the lab's hosts. */
   readonly nspawnRuntime: readonly string[];
   readonly pidFiles: readonly string[];
+  /** `up`'s records of the hosts it booted (.lab/run/<host>.json). */
+  readonly hostRecords: readonly string[];
   /** Root directories of running nspawns in the lab's cgroups that belong to another clone's lab. */
   readonly foreignRoots: readonly string[];
 }
 
 export interface LabStatus {
+  /** The default stack's hosts, then every other host the run dir knows (booted by `up --config-file`). */
   readonly hosts: readonly LabHostStatus[];
   readonly leftovers: LabLeftovers;
-  /** Every host runs and answers SSH. */
+  /** Every host runs and answers SSH, and the bridge and the firewall are there. */
   readonly up: boolean;
   /** No trace of a lab at all. */
   readonly clean: boolean;
@@ -73,9 +77,14 @@ export function scanLeftovers(bridge: string, hosts: readonly string[]): LabLeft
     processes,
     rootfs: existsSync(hostsDir()) ? readdirSync(hostsDir()).map((n) => path.join(hostsDir(), n)) : [],
     nspawnRuntime: nspawnRuntimeLeftovers(hosts),
-    pidFiles: existsSync(runDir()) ? readdirSync(runDir()).filter((n) => n.endsWith(".pid")).map((n) => path.join(runDir(), n)) : [],
+    pidFiles: runDirFiles(".pid"),
+    hostRecords: runDirFiles(".json"),
     foreignRoots: foreignLabRoots(processes),
   };
+}
+
+function runDirFiles(suffix: string): string[] {
+  return existsSync(runDir()) ? readdirSync(runDir()).filter((n) => n.endsWith(suffix)).map((n) => path.join(runDir(), n)) : [];
 }
 
 export function leftoversEmpty(l: LabLeftovers): boolean {
@@ -87,7 +96,8 @@ export function leftoversEmpty(l: LabLeftovers): boolean {
     l.processes.length === 0 &&
     l.rootfs.length === 0 &&
     l.nspawnRuntime.length === 0 &&
-    l.pidFiles.length === 0
+    l.pidFiles.length === 0 &&
+    l.hostRecords.length === 0
   );
 }
 
@@ -107,12 +117,15 @@ export async function sshAnswers(address: string): Promise<boolean> {
   return (await sshRun(address, ["true"], 8_000, 3)).status === 0;
 }
 
-export async function hostStatuses(plan: LabPlan): Promise<LabHostStatus[]> {
+/** A running host that nothing describes (no record, not in the default stack): its address is unknown. */
+export const UNKNOWN_ADDRESS = "?";
+
+export async function hostStatuses(hosts: readonly Pick<LabHostSpec, "name" | "address" | "roles">[]): Promise<LabHostStatus[]> {
   return Promise.all(
-    plan.hosts.map(async (h) => {
+    hosts.map(async (h) => {
       const pid = runningPid(h.name);
       const running = pid !== undefined;
-      const sshd = running && (await sshAnswers(h.address));
+      const sshd = running && h.address !== UNKNOWN_ADDRESS && (await sshAnswers(h.address));
       const memoryBytes = running ? hostMemory(h.name) : undefined;
       return {
         name: h.name,
@@ -127,13 +140,19 @@ export async function hostStatuses(plan: LabPlan): Promise<LabHostStatus[]> {
   );
 }
 
-export async function statusOf(plan: LabPlan): Promise<LabStatus> {
-  const hosts = await hostStatuses(plan);
-  const leftovers = scanLeftovers(plan.bridge, plan.hosts.map((h) => h.name));
+/** The status of these hosts (see lab.ts: the default stack's and every other the run dir knows) and the machine's traces. */
+export async function statusOf(hosts: readonly Pick<LabHostSpec, "name" | "address" | "roles">[], bridge: string): Promise<LabStatus> {
+  const statuses = await hostStatuses(hosts);
+  const leftovers = scanLeftovers(bridge, hosts.map((h) => h.name));
   return {
-    hosts,
+    hosts: statuses,
     leftovers,
-    up: hosts.every((h) => h.running && h.sshd) && leftovers.bridge && leftovers.nftTable,
+    up: statuses.every((h) => h.running && h.sshd) && leftovers.bridge && leftovers.nftTable,
     clean: leftoversEmpty(leftovers),
   };
+}
+
+/** Which of `names` do not run or do not answer SSH, by the status (a name it does not list counts as down). */
+export function hostsNotUp(names: readonly string[], status: Pick<LabStatus, "hosts">): string[] {
+  return names.filter((n) => !status.hosts.some((h) => h.name === n && h.running && h.sshd));
 }
