@@ -31,7 +31,7 @@ else
     for mon in "$@"; do [[ "${mon%%=*}" == "$name" ]] && own=${mon#*=}; done
     [[ -n "$own" ]] || { echo "mon.sh: $name is not among the mons given" >&2; exit 2; }
     if ! python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] in [m["name"] for m in json.loads(sys.argv[2])["mons"]] else 1)' "$name" "$current"; then
-      ceph mon add "$name" "[v2:$own:3300,v1:$own:6789]"
+      ceph mon add "$name" "$own" # a bare address: Ceph gives it both v2 (3300) and v1 (6789)
       echo "added mon.$name to the running cluster's monmap"
     fi
     ceph mon getmap -o "$monmap" 2>/dev/null
