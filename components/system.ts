@@ -152,7 +152,7 @@ export class EducationSystem extends pulumi.ComponentResource {
     const rentals = new Map<string, RentalVm>();
     if (inventory.vms !== undefined) {
       if (this.ceph === undefined) throw new Error("vms: VM disks live on Ceph RBD: the stack needs an ie:ceph section");
-      const layout = vmLayout(inventory, cephLayout(inventory));
+      const layout = vmLayout(inventory);
       const cephReady = [this.ceph.healthy];
       const vmHosts = new Map<string, VmHost>();
       layout.vmHosts.forEach((spec, i) => {

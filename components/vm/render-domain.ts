@@ -14,7 +14,6 @@ export const domainXmlPath = (r: RentalLayout) => `${VM_STATE_DIR}/${r.name}/dom
 export const serialLogPath = (r: RentalLayout) => `/var/log/libvirt/qemu/${r.domain}-serial.log`;
 
 /** The Ceph monitors' v1 port, which QEMU's librbd speaks to. */
-const MON_PORT = 6789;
 
 export function renderDomainXml(layout: VmLayout, rental: RentalLayout): string {
   const { spec } = layout;
@@ -49,8 +48,10 @@ export function renderDomainXml(layout: VmLayout, rental: RentalLayout): string 
   const disk = devices.ele("disk", { type: "network", device: "disk" });
   disk.ele("driver", { name: "qemu", type: "raw", cache: "writeback", discard: "unmap" });
   disk.ele("auth", { username: LIBVIRT_CEPH_USER }).ele("secret", { type: "ceph", uuid: layout.secretUuid });
-  const source = disk.ele("source", { protocol: "rbd", name: `${spec.pool}/${rental.image}` });
-  for (const mon of layout.mons) source.ele("host", { name: mon, port: String(MON_PORT) });
+  disk.ele("source", { protocol: "rbd", name: `${spec.pool}/${rental.image}` });
+  // No <host> elements: QEMU's librbd finds the mons in the VM host's ceph.conf, which the stack keeps. So a
+  // mon joining or leaving at the refresh changes no domain and restarts no VM; running VMs follow the
+  // monmap as every Ceph client does.
   disk.ele("target", { dev: "sda", bus: "scsi" });
   const seed = devices.ele("disk", { type: "file", device: "cdrom" });
   seed.ele("driver", { name: "qemu", type: "raw" });

@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import { uuidFromHex } from "../ceph/keys";
-import type { CephLayout } from "../ceph/render";
 import { hostsWithRole, resolveRental, type HostSpec, type Inventory, type ResolvedRental, type VmsSpec } from "../inventory/model";
 import { firstHostAddress, parseNetwork } from "../inventory/net";
 
@@ -29,8 +28,6 @@ export interface VmLayout {
   readonly spec: VmsSpec;
   readonly vmHosts: readonly HostSpec[];
   readonly rentals: readonly RentalLayout[];
-  /** Mon addresses for the disks' `<host>` lines. */
-  readonly mons: readonly string[];
   /** UUID of the libvirt secret that holds client.libvirt's key (the same on every VM host). */
   readonly secretUuid: string;
 }
@@ -48,7 +45,7 @@ export function macFor(name: string): string {
   return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }
 
-export function vmLayout(inv: Inventory, ceph: CephLayout): VmLayout {
+export function vmLayout(inv: Inventory): VmLayout {
   const spec = inv.vms;
   if (spec === undefined) throw new Error("the inventory has no vms: section; add one (network, pool, goldenImage) for VM rental");
   const prefix = parseNetwork(spec.network).prefix;
@@ -56,7 +53,6 @@ export function vmLayout(inv: Inventory, ceph: CephLayout): VmLayout {
   return {
     spec,
     vmHosts: hostsWithRole(inv, "vm-host"),
-    mons: ceph.mons.map((h) => h.address),
     secretUuid: uuidFor(`libvirt-secret:client.${LIBVIRT_CEPH_USER}`),
     rentals: spec.rentals.map((r) => ({
       ...resolveRental(spec, r),
