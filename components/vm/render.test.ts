@@ -60,7 +60,7 @@ describe("domain XML", () => {
     expect(xml).toContain(`<domain type="kvm">`);
     expect(xml).toContain(`<controller type="scsi" index="0" model="virtio-scsi"/>`);
     expect(xml).toContain(`<driver name="qemu" type="raw" cache="writeback" discard="unmap"/>`);
-    expect(xml).toContain(`<source protocol="rbd" name="vms/rental-alice-dev">`);
+    expect(xml).toContain(`<source protocol="rbd" name="vms/rental-alice-dev"/>`);
     // The mons come from the VM host's ceph.conf: a mon change at the refresh touches no domain.
     expect(xml).not.toContain("<host ");
     expect(xml).toContain(`<secret type="ceph" uuid="${prod.secretUuid}"/>`);
