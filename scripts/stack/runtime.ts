@@ -30,3 +30,20 @@ export function unwrapSecrets(value: unknown): unknown {
   }
   return value;
 }
+
+/** An alias as the runtime sends it to the monitor: a URN, or a spec (name, type, parent, ...). */
+export interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string } | undefined;
+}
+
+/**
+ * The former names a registration declares (its `aliases`): specs by their name, URNs by their name part.
+ * The mock runtime hands the mocks no resource options; this reads them from the monitor's request.
+ */
+export function aliasNames(req: { getAliasesList(): AliasMessage[] }): string[] {
+  return req.getAliasesList().flatMap((a) => {
+    const name = a.getSpec()?.getName() || a.getUrn().split("::").pop();
+    return name ? [name] : [];
+  });
+}

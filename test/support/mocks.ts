@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { stackConfig, unwrapSecrets } from "../../scripts/stack/runtime";
+import { aliasNames, stackConfig, unwrapSecrets, type AliasMessage } from "../../scripts/stack/runtime";
 
 export { stackConfig, unwrapSecrets };
 import { PROJECT_ROOT } from "../../components/host/scripts";
@@ -40,6 +40,8 @@ export interface RegisteredResource {
   readonly inputs: Readonly<Record<string, unknown>>;
   /** URNs this resource depends on, as the runtime sent them; undefined when not observable. */
   readonly dependencies?: readonly string[];
+  /** Resource options the engine acts on, as the runtime sent them; undefined when not observable. */
+  readonly options?: RegistrationOptions;
   /** Tick at which `newResource` was called. Ticks count registrations and resolutions together. */
   readonly registeredAt: number;
   /** Tick at which the mock resolved; undefined while pending. */
@@ -47,6 +49,13 @@ export interface RegisteredResource {
   /** State the mock returned. */
   state?: Readonly<Record<string, unknown>>;
   urn?: string;
+}
+
+/** What a registration tells the engine besides the inputs (the mock API hands the mocks none of it). */
+export interface RegistrationOptions {
+  readonly deleteBeforeReplace: boolean;
+  /** Former names (aliases given by name, or the name part of alias URNs). */
+  readonly aliases: readonly string[];
 }
 
 export type ResourceHook = (
@@ -101,6 +110,7 @@ export class MockStack {
   readonly resources: RegisteredResource[] = [];
   private tick = 0;
   private readonly pendingDependencies = new Map<string, readonly string[]>();
+  private readonly pendingOptions = new Map<string, RegistrationOptions>();
 
   constructor(private readonly opts: MockStackOptions) {}
 
@@ -116,9 +126,11 @@ export class MockStack {
         custom: args.custom ?? false,
         inputs: args.inputs as Record<string, unknown>,
         dependencies: this.pendingDependencies.get(key),
+        options: this.pendingOptions.get(key),
         registeredAt: this.tick++,
       };
       this.pendingDependencies.delete(key);
+      this.pendingOptions.delete(key);
       this.resources.push(record);
       if (this.opts.delayMs) await new Promise((resolve) => setTimeout(resolve, this.opts.delayMs));
       const result = await (this.opts.onNewResource ?? fakeProvider)(args);
@@ -141,15 +153,17 @@ export class MockStack {
   }
 
   /**
-   * The runtime's dependency list of each registration (URNs). Read from the monitor's request, which the
-   * public mock API does not show; if the SDK changes shape this simply records nothing.
+   * The runtime's dependency list (URNs) and engine options of each registration. Read from the monitor's
+   * request, which the public mock API does not show; if the SDK changes shape this simply records nothing.
    */
   observeDependencies(): void {
     const monitor: unknown = pulumi.runtime.getMonitor();
     if (!isPatchableMonitor(monitor)) return;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-      this.pendingDependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+      const key = `${req.getType()}::${req.getName()}`;
+      this.pendingDependencies.set(key, req.getDependenciesList());
+      this.pendingOptions.set(key, { deleteBeforeReplace: req.getDeletebeforereplace(), aliases: aliasNames(req) });
       return register(req, (err, response) => {
         const urn = response?.getUrn();
         const record = this.resources.find((r) => r.type === req.getType() && r.name === req.getName());
@@ -180,7 +194,10 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAliasesList(): AliasMessage[];
 }
+
 type RegisterCallback = (err: unknown, response: { getUrn(): string } | undefined) => void;
 interface PatchableMonitor {
   registerResource(req: RegisterRequest, callback: RegisterCallback): unknown;

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { COMMAND_TYPE, LabEngine, type EngineEvent } from "./engine";
-import { stackConfig } from "../../stack/runtime";
+import { aliasNames, stackConfig, type AliasMessage } from "../../stack/runtime";
 import { loadState } from "./state";
 import { startProviderHost } from "../../engine/providerHost";
 
@@ -16,6 +16,7 @@ import { startProviderHost } from "../../engine/providerHost";
 interface Registration {
   getName(): string;
   getDeletebeforereplace(): boolean;
+  getAliasesList(): AliasMessage[];
 }
 
 interface MonitorLike {
@@ -23,15 +24,18 @@ interface MonitorLike {
 }
 
 /**
- * The mock runtime hands its mocks no resource options, but the real engine acts on deleteBeforeReplace:
- * note the names of the resources that declare it, from the registrations the mock monitor receives.
+ * The mock runtime hands its mocks no resource options, but the real engine acts on deleteBeforeReplace and
+ * aliases: note the names of the resources that declare deleteBeforeReplace, and the former names (aliases)
+ * of each, from the registrations the mock monitor receives.
  */
-function recordDeleteBeforeReplace(names: Set<string>): void {
+function recordOptions(deleteBeforeReplace: Set<string>, aliases: Map<string, readonly string[]>): void {
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike | undefined;
   if (monitor === undefined) throw new Error("the mock runtime has no monitor to read registrations from");
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
-    if (req.getDeletebeforereplace()) names.add(req.getName());
+    if (req.getDeletebeforereplace()) deleteBeforeReplace.add(req.getName());
+    const former = aliasNames(req);
+    if (former.length > 0) aliases.set(req.getName(), former);
     return register(req, callback);
   };
 }
@@ -80,6 +84,7 @@ export async function labApply(opts: ApplyOptions): Promise<ApplySummary> {
   const providerHost = await startProviderHost({ projectDir: opts.projectRoot });
   await providerHost.configure();
   const declaredDeleteBeforeReplace = new Set<string>();
+  const declaredAliases = new Map<string, readonly string[]>();
   const engine = new LabEngine({
     state,
     statePath: opts.statePath,
@@ -88,10 +93,11 @@ export async function labApply(opts: ApplyOptions): Promise<ApplySummary> {
     providerHost,
     stack: opts.stack,
     deleteBeforeReplace: (name) => declaredDeleteBeforeReplace.has(name),
+    aliases: (name) => declaredAliases.get(name) ?? [],
   });
 
   await pulumi.runtime.setMocks(engine, "ie-infra", opts.stack, false);
-  recordDeleteBeforeReplace(declaredDeleteBeforeReplace);
+  recordOptions(declaredDeleteBeforeReplace, declaredAliases);
   pulumi.runtime.setAllConfig({ ...stackConfig(readFileSync(opts.configFile ?? stackFile, "utf8")), "ie:sshPrivateKey": privateKey }, [
     "ie:sshPrivateKey",
   ]);

@@ -2,7 +2,7 @@
  * The lab engine's rules for commands, as `@pulumi/command` 1.x and the engine apply them, against a real sshd
  * on loopback: a replacement creates the new command first and runs the old one's delete after every create
  * and update (before, with deleteBeforeReplace); every delete runs the old delete command with the old stdin;
- * a command that leaves the program is deleted the same way.
+ * a command that leaves the program is deleted the same way; a command renamed with an alias is the same one.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -30,15 +30,23 @@ const noFiles = new Proxy({} as ProviderHost, {
   },
 });
 
-function engine(deleteBeforeReplace = false): LabEngine {
-  return new LabEngine({ state: loadState(statePath), statePath, privateKey: sshd.target.privateKey ?? "", providerHost: noFiles, stack: "test", deleteBeforeReplace: () => deleteBeforeReplace });
+function engine(deleteBeforeReplace = false, aliases: Readonly<Record<string, readonly string[]>> = {}): LabEngine {
+  return new LabEngine({
+    state: loadState(statePath),
+    statePath,
+    privateKey: sshd.target.privateKey ?? "",
+    providerHost: noFiles,
+    stack: "test",
+    deleteBeforeReplace: () => deleteBeforeReplace,
+    aliases: (name) => aliases[name] ?? [],
+  });
 }
 
 /** A command whose create and delete append to the log: the delete writes the stdin it was given. */
-function command(version: number) {
+function command(version: number, name = "thing") {
   return {
     type: COMMAND_TYPE,
-    name: "thing",
+    name,
     custom: true,
     inputs: {
       connection: { ...sshd.target },
@@ -80,5 +88,24 @@ describe("the lab engine runs commands as the engine would", () => {
     await last.deleteOrphans();
     expect(logLines().slice(-1)).toEqual(["delete-got:stdin-3"]);
     expect(loadState(statePath).resources).toEqual({});
+  });
+
+  it("takes a command recorded under a former name (an alias) for the renamed one: replaced in place, no orphan", async () => {
+    const before = engine();
+    await before.newResource(command(4, "host1-thing"));
+    await before.deleteOrphans();
+    expect(logLines().slice(-1)).toEqual(["create-4"]);
+
+    const renamed = engine(true, { thing: ["host2-thing", "host1-thing"] });
+    await renamed.newResource(command(5));
+    await renamed.deleteOrphans();
+    expect(logLines().slice(-2)).toEqual(["delete-got:stdin-4", "create-5"]);
+    expect(renamed.counts).toMatchObject({ replace: 1, create: 0, delete: 0 });
+    expect(Object.keys(loadState(statePath).resources)).toEqual([`${COMMAND_TYPE}::thing`]);
+
+    const same = engine(true, { thing: ["host1-thing"] });
+    await same.newResource(command(5));
+    await same.deleteOrphans();
+    expect(same.counts).toMatchObject({ same: 1, replace: 0, delete: 0 });
   });
 });

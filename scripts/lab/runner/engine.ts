@@ -41,6 +41,8 @@ export interface EngineOptions {
   readonly stack: string;
   /** Whether a resource was declared with deleteBeforeReplace (the mock runtime does not pass options). */
   readonly deleteBeforeReplace?: (name: string) => boolean;
+  /** A resource's former names (its aliases): a record under one of them is this resource's. Defaults to none. */
+  readonly aliases?: (name: string) => readonly string[];
 }
 
 /** A ManagedFile's stored properties with the lab's key put back (the lab state never keeps it). */
@@ -158,6 +160,27 @@ export class LabEngine implements pulumi.runtime.Mocks {
     }
   }
 
+  /**
+   * What the last apply recorded for this resource: under its name, or, as the engine resolves aliases, under
+   * one of its former names, whose record then moves to the new name (so it is no orphan to delete).
+   */
+  private previousOf(type: string, name: string): ResourceRecord | undefined {
+    const key = resourceKey(type, name);
+    const own = this.opts.state.resources[key];
+    if (own !== undefined) return own;
+    for (const former of this.opts.aliases?.(name) ?? []) {
+      const formerKey = resourceKey(type, former);
+      const record = this.opts.state.resources[formerKey];
+      if (record === undefined || this.seen.has(formerKey)) continue;
+      delete this.opts.state.resources[formerKey];
+      const adopted = { ...record, name };
+      this.opts.state.resources[key] = adopted;
+      saveState(this.opts.statePath, this.opts.state);
+      return adopted;
+    }
+    return undefined;
+  }
+
   /** A command's delete, as its state recorded it (old command, old stdin, old connection). */
   private async runDelete(record: ResourceRecord, what: string): Promise<void> {
     if (!record.deleteCommand || !record.target) return;
@@ -179,7 +202,7 @@ export class LabEngine implements pulumi.runtime.Mocks {
       addPreviousOutputInEnv: raw.addPreviousOutputInEnv as boolean | undefined,
     };
     const key = resourceKey(COMMAND_TYPE, name);
-    const previous = this.opts.state.resources[key];
+    const previous = this.previousOf(COMMAND_TYPE, name);
     const digests = digestsOf(inputs);
     const step = planStep(previous?.digests, digests);
     const started = Date.now();
@@ -232,7 +255,7 @@ export class LabEngine implements pulumi.runtime.Mocks {
     const privateKey = connection.privateKey ?? this.opts.privateKey;
     const news = { ...raw, connection: { ...connection, privateKey } };
     const key = resourceKey(MANAGED_FILE_TYPE, name);
-    const previous = this.opts.state.resources[key];
+    const previous = this.previousOf(MANAGED_FILE_TYPE, name);
     const stored: StoredResource | undefined =
       previous?.id !== undefined ? { id: previous.id, props: withKey(previous.outputs, privateKey) } : undefined;
     const started = Date.now();
@@ -248,7 +271,7 @@ export class LabEngine implements pulumi.runtime.Mocks {
   private randomBytes(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
     const key = resourceKey(RANDOM_BYTES_TYPE, name);
     const digests = { inputs: digest(inputs), triggers: digest([]) };
-    const previous = this.opts.state.resources[key];
+    const previous = this.previousOf(RANDOM_BYTES_TYPE, name);
     if (previous && planStep(previous.digests, digests) === "same") {
       this.counts.same++;
       return { id: `${name}_id`, state: { ...inputs, ...previous.outputs } };
