@@ -163,7 +163,7 @@ export class EducationSystem extends pulumi.ComponentResource {
       for (const rental of layout.rentals) {
         const vmHost = vmHosts.get(rental.host);
         if (vmHost === undefined) throw new Error(`rental ${rental.name}: ${rental.host} is not a VM host`);
-        rentals.set(rental.name, new RentalVm(`rental-${rental.name}`, { host: this.hostNamed(rental.host), layout, rental, dependsOn: [...vmHost.ready, ...golden] }, { parent: this }));
+        rentals.set(rental.name, new RentalVm(`rental-${rental.name}`, { host: this.hostNamed(rental.host), layout, rental, dependsOn: [...vmHost.ready, ...golden], vmHostNames: [...vmHosts.keys()] }, { parent: this }));
       }
     }
     this.rentals = rentals;

@@ -79,6 +79,18 @@ export interface RunScriptOptions {
   readonly deleteBeforeReplace?: boolean;
 }
 
+/** Options of a command that may move from host to host (`runMovableScript`). */
+export interface MovableScriptOptions {
+  /** Resources that must be in place first. Defaults to none (besides `host.ready`). */
+  readonly dependsOn?: readonly pulumi.Input<pulumi.Resource>[];
+  /**
+   * Hosts whose `<host>-<name>` command this one is: the name such a command had before it could move. They
+   * become aliases, so the engine takes a command of the state under that name for this one instead of
+   * deleting it (which would run its delete script) and creating this one. Defaults to none.
+   */
+  readonly formerHosts?: readonly string[];
+}
+
 export interface FileArgs {
   /** Absolute path on the host. */
   readonly path: string;
@@ -171,9 +183,9 @@ export class Host extends pulumi.ComponentResource {
     this.fileConnection = fileConnectionOf(args.spec, args.credentials);
 
     const packages = [...new Set([...this.os.basePackages, ...(args.extraPackages ?? [])])];
-    const base = this.command("base", { script: this.os.baseScript, args: packages }, {});
+    const base = this.command(`${name}-base`, { script: this.os.baseScript, args: packages }, {});
     const userArgs = args.users.flatMap((u) => [u.name, String(u.uid), u.sshKey ?? ""]);
-    this.ready = this.command("users", { script: "host/users.sh", args: userArgs }, { dependsOn: [base] });
+    this.ready = this.command(`${name}-users`, { script: "host/users.sh", args: userArgs }, { dependsOn: [base] });
     this.registerOutputs({});
   }
 
@@ -187,7 +199,27 @@ export class Host extends pulumi.ComponentResource {
 
   /** Runs a script of scripts/ on this host as root, after the host is ready. Named `<host>-<name>`. */
   public runScript(name: string, args: RunScriptArgs, opts: RunScriptOptions = {}): remote.Command {
-    return this.command(name, args, { ...opts, dependsOn: [this.ready, ...this.holds, ...(opts.dependsOn ?? [])] });
+    return this.command(`${this.name}-${name}`, args, { ...opts, dependsOn: [this.ready, ...this.holds, ...(opts.dependsOn ?? [])] });
+  }
+
+  /**
+   * Runs a script as `runScript` does, for a workload that may move to another host (a rental VM): the
+   * command is named `name` alone, so it is the same resource whichever host runs it (every Host has the
+   * same type under the same parent, so its URN does not name the host either). The host's name is one of
+   * its `triggers`: a move is a replacement, and with `deleteBeforeReplace` the old command's delete script
+   * runs first, on the old host (its state keeps the old connection), then the create script on this one.
+   * So the workload never runs on two hosts at once, as long as the delete script stops it.
+   */
+  public runMovableScript(name: string, args: RunScriptArgs, opts: MovableScriptOptions = {}): remote.Command {
+    return this.command(
+      name,
+      { ...args, triggers: [this.name, ...(args.triggers ?? [])] },
+      {
+        dependsOn: [this.ready, ...this.holds, ...(opts.dependsOn ?? [])],
+        deleteBeforeReplace: true,
+        aliases: (opts.formerHosts ?? []).map((host) => `${host}-${name}`),
+      },
+    );
   }
 
   /**
@@ -220,8 +252,8 @@ export class Host extends pulumi.ComponentResource {
       .apply((values) => scriptCommand(text, call.script, values, { sudo: this.sudo }));
   }
 
-  private command(name: string, args: RunScriptArgs, opts: RunScriptOptions): remote.Command {
-    const fullName = `${this.name}-${name}`;
+  /** Every command of the host is made here. `fullName` is the resource's name; `aliases` are former names. */
+  private command(fullName: string, args: RunScriptArgs, opts: RunScriptOptions & { readonly aliases?: readonly string[] }): remote.Command {
     if (args.rerunOn !== undefined && args.stdin !== undefined) {
       throw new Error(`${fullName}: rerunOn travels on STDIN, so it cannot be combined with stdin`);
     }
@@ -252,6 +284,7 @@ export class Host extends pulumi.ComponentResource {
         dependsOn: [...(opts.dependsOn ?? [])],
         protect: opts.protect,
         deleteBeforeReplace: opts.deleteBeforeReplace,
+        ...(opts.aliases !== undefined && opts.aliases.length > 0 ? { aliases: opts.aliases.map((alias) => ({ name: alias })) } : {}),
       },
     );
   }

@@ -1,8 +1,26 @@
 /**
  * One rental: its cloud-init seed and domain XML as ManagedFiles (drift shows a hand edit), and the
  * command that keeps the VM as declared (rental.sh: clone, grow, seed ISO, define, autostart, running).
- * Removing the rental from the inventory stops and undefines the VM; its disk stays unless the rental
- * said `deleteDisk: true` when it was last applied.
+ * Removing the rental from the inventory stops and undefines the VM and removes its seed directory; its
+ * disk stays unless the rental said `deleteDisk: true` when it was last applied.
+ *
+ * Moving a rental is editing its `host`. The VM's command is named after the rental alone (`vm-<rental>`),
+ * with the host's name in its triggers and deleteBeforeReplace, so a move is one replacement, in this order:
+ *   1. the seed and domain XML files are written on the new host (they are per host: `<host>-file-...`);
+ *   2. the old command's delete runs `rental.sh remove` on the OLD host (the state keeps its connection and
+ *      delete command): the VM is shut down, undefined there, its seed directory removed; the disk is kept
+ *      (deleteDisk as last applied: a rental marked `deleteDisk: true` loses its disk on a move, so set it
+ *      only just before removing a rental);
+ *   3. `rental.sh ensure` on the new host finds the RBD image and keeps it (no copy, no clone), defines the
+ *      domain and starts it, but only once no other host has the image open (`rbd status`): the VM never
+ *      runs on two hosts at once.
+ * The guest sees the same disk, the same cloud-init instance id, MAC and static address: it boots as itself.
+ * The old host's files leave the state at the end of the run (a ManagedFile delete leaves the file; step 2
+ * removed them). If the old host is down, step 2 fails: remove the old command from the state
+ * (`pulumi state delete`), and the new host waits until Ceph drops the dead host's watch on the disk.
+ * Commands applied before rentals could move were named `<host>-vm-<rental>`: those names are aliases, so the
+ * first apply with this version replaces each rental's command in place (one shutdown and start of the VM,
+ * on its own host) instead of recreating it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../host/host";
@@ -16,6 +34,8 @@ export interface RentalVmArgs {
   readonly rental: RentalLayout;
   /** The VM host ready and the golden snapshot in place. */
   readonly dependsOn: readonly pulumi.Resource[];
+  /** Every VM host of the stack: the VM's command may have been named after any of them (`<host>-vm-<rental>`). */
+  readonly vmHostNames: readonly string[];
 }
 
 /** What `pulumi stack output` says about a rental. */
@@ -45,7 +65,7 @@ export class RentalVm extends pulumi.ComponentResource {
       file("domain.xml", domainXmlPath(rental), renderDomainXml(layout, rental)),
     ];
     const spec = layout.spec;
-    this.vm = host.runScript(
+    this.vm = host.runMovableScript(
       `vm-${rental.name}`,
       {
         script: "vm/rental.sh",
@@ -53,7 +73,8 @@ export class RentalVm extends pulumi.ComponentResource {
         rerunOn: files.map((f) => f.contentHash),
         deleteScript: { script: "vm/rental.sh", args: ["remove", rental.domain, spec.pool, rental.image, rental.deleteDisk ? "yes" : "no", String(spec.shutdownGrace), seedDir] },
       },
-      { dependsOn: [...args.dependsOn, ...files.map((f) => f.resource)] },
+      // The new host's files are written before the VM is started there: they are its dependencies.
+      { dependsOn: [...args.dependsOn, ...files.map((f) => f.resource)], formerHosts: args.vmHostNames },
     );
     this.summary = { owner: rental.owner, host: rental.host, ip: rental.ip, vcpus: rental.vcpus, memory: rental.memory, disk: rental.disk };
     this.registerOutputs({});

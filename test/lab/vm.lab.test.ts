@@ -53,7 +53,7 @@ describe("rental VMs on the lab", () => {
     const changed = withRentals("vm-memory", (rentals) => rentals.map((r) => (r.name === "bob-vm" ? { ...r, memory: "384MiB" } : r)));
     const out = apply("--config-file", changed);
     const updated = [...out.matchAll(/^\[.*\]\s+\S+\s+update\s+(\S+)/gm)].map((m) => m[1]).sort();
-    expect(updated).toEqual(["lab1-file-bob-vm-domain.xml", "lab1-vm-bob-vm"]);
+    expect(updated).toEqual(["lab1-file-bob-vm-domain.xml", "vm-bob-vm"]);
     expect(virsh("dominfo rental-bob-vm")).toMatch(/Max memory:\s+393216 KiB/);
     expect(virsh("domstate rental-bob-vm").trim()).toBe("running");
     expect(virsh("domid rental-alice-vm").trim()).toBe(aliceId);

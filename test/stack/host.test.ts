@@ -54,6 +54,11 @@ describe("Host", () => {
         deleteScript: { script: "slurm/daemon.sh", args: ["stop", "slurmd"] },
         triggers: ["t1"],
       });
+      host.runMovableScript(
+        "workload-w1",
+        { script: "slurm/daemon.sh", args: ["ensure-running", "w1"], deleteScript: { script: "slurm/daemon.sh", args: ["stop", "w1"] }, triggers: ["t2"] },
+        { formerHosts: ["web1", "web2"] },
+      );
       const plain = host.writeFile("motd", { path: "/etc/motd", content: "hello\n", mode: "0644", owner: "root:root" });
       const secret = host.writeFile("token", {
         path: "/etc/token",
@@ -94,6 +99,15 @@ describe("Host", () => {
     expect(scriptCallOf(r, "update")?.args).toEqual(["restart", "slurmd"]);
     expect(scriptCallOf(r, "delete")?.args).toEqual(["stop", "slurmd"]);
     expect(r.inputs.triggers).toEqual(["t1"]);
+  });
+
+  it("names a movable command without the host, replaces it (old delete first) when the host changes, and adopts its host-named former names", () => {
+    const r = stack.named("workload-w1");
+    expect(r.inputs.triggers).toEqual(["web1", "t2"]);
+    expect(r.options).toEqual({ deleteBeforeReplace: true, aliases: ["web1-workload-w1", "web2-workload-w1"] });
+    expect(unwrapSecrets(r.inputs.connection)).toMatchObject({ host: "10.10.0.50" });
+    expect(r.dependencies?.map((urn) => stack.byUrn(urn)?.name)).toEqual(expect.arrayContaining(["web1-users"]));
+    expect(stack.named("web1-lifecycle").options).toEqual({ deleteBeforeReplace: false, aliases: [] });
   });
 
   it("keeps files as ManagedFiles on the pinned connection, secret content secret, and reports the content's hash", () => {

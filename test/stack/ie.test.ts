@@ -66,6 +66,9 @@ const file = (name: string): RegisteredResource => stack.named(name, MANAGED_FIL
 const contentOf = (r: RegisteredResource): string => String(unwrapSecrets(r.inputs.content));
 const mungeCommands = () => SLURM_HOSTS.map((h) => cmd(`${h}-munge-key`));
 const mungeKeyFiles = () => SLURM_HOSTS.map((h) => file(`${h}-file-munge.key`));
+/** The host a command runs on: its name's prefix, or, for a command that can move (a rental's VM), its first trigger. */
+const hostOf = (r: RegisteredResource) =>
+  HOSTS.find((h) => r.name.startsWith(`${h.name}-`)) ?? HOSTS.find((h) => (r.inputs.triggers as unknown[] | undefined)?.[0] === h.name);
 const filesOf = (host: string) => ["slurm.conf", "cgroup.conf", "gres.conf"].map((f) => file(`${host}-file-${f}`));
 
 describe("the ie stack", () => {
@@ -103,7 +106,7 @@ describe("every host", () => {
 
   it("pins the inventory's host key on every connection, which travels as a secret", () => {
     for (const r of stack.ofType(COMMAND)) {
-      const host = HOSTS.find((h) => r.name.startsWith(`${h.name}-`));
+      const host = hostOf(r);
       expect(host, r.name).toBeDefined();
       expect(pulumi.runtime.isRpcSecret(r.inputs.connection), r.name).toBe(true);
       expect(unwrapSecrets(r.inputs.connection)).toMatchObject({
@@ -118,7 +121,7 @@ describe("every host", () => {
 
   it("runs nothing else on a host before its base packages and users are in place", () => {
     for (const r of stack.ofType(COMMAND)) {
-      const host = r.name.split("-")[0];
+      const host = hostOf(r)?.name;
       if (r.name === `${host}-base` || r.name === `${host}-users`) continue;
       expect(r.registeredAt, r.name).toBeGreaterThan(resolved(cmd(`${host}-users`)));
     }

@@ -25,7 +25,7 @@ async function evaluate(override: Record<string, unknown> = {}): Promise<MockSta
 function rentalInputs(stack: MockStack): Map<string, string> {
   return new Map(
     [...stack.ofType(COMMAND), ...stack.ofType(MANAGED_FILE)]
-      .filter((r) => /-(vm-[a-z0-9-]+|[a-z0-9-]+-(user-data|meta-data|network-config|domain\.xml))$/.test(r.name) && !/-vm-(packages|bridge|qemu-conf|libvirt-secret|golden-image)$/.test(r.name))
+      .filter((r) => /(^vm-[a-z0-9-]+|-[a-z0-9-]+-(user-data|meta-data|network-config|domain\.xml))$/.test(r.name))
       .map((r) => [r.name, JSON.stringify(unwrapSecrets(r.inputs))]),
   );
 }
@@ -34,7 +34,7 @@ describe("rentals in the production stack", () => {
   it("clone from the golden snapshot only once it exists, and keep their disk on removal unless told", async () => {
     const stack = await evaluate();
     const golden = stack.named("vmhost1-vm-golden-image");
-    const alice = stack.named("vmhost1-vm-alice-dev");
+    const alice = stack.named("vm-alice-dev");
     expect(alice.registeredAt).toBeGreaterThan(golden.resolvedAt ?? Infinity);
     expect(scriptCallOf(alice)?.args).toEqual(["ensure", "rental-alice-dev", "vms", "rental-alice-dev", "vms/debian-13-golden@golden", String(10 * 1024 ** 3), "/var/lib/ie/vms/alice-dev/domain.xml", "/var/lib/ie/vms/alice-dev", "120"]);
     expect(scriptCallOf(alice, "delete")?.args).toEqual(["remove", "rental-alice-dev", "vms", "rental-alice-dev", "no", "120", "/var/lib/ie/vms/alice-dev"]);
@@ -46,6 +46,6 @@ describe("rentals in the production stack", () => {
     const after = rentalInputs(await evaluate({ vms: { ...vms, rentals } }));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = [...after].filter(([n, v]) => before.get(n) !== v).map(([n]) => n);
-    expect(changed.sort()).toEqual(["vmhost1-file-bob-dev-domain.xml", "vmhost1-vm-bob-dev"]);
+    expect(changed.sort()).toEqual(["vm-bob-dev", "vmhost1-file-bob-dev-domain.xml"]);
   }, 60_000);
 });
