@@ -35,6 +35,11 @@ export const hostConfigSchema = z.strictObject({
   caps,
   /** Users with caps of their own (users[].containerCaps), by uid. */
   userCaps: z.record(z.string().regex(/^\d+$/), caps),
+  /**
+   * Present while the host is drained for the refresh (the inventory's `drain`): no new container starts here
+   * (see drain.ts). `otherHosts`: the container hosts users can go to instead (none draining). Absent otherwise.
+   */
+  drain: z.strictObject({ otherHosts: z.array(z.string().min(1)) }).optional(),
 });
 
 export type HostConfig = z.infer<typeof hostConfigSchema>;

@@ -4,13 +4,14 @@
  * that it was started that way, who is asking, which verb, the audit line of every attempt, exit statuses.
  *
  * Exit status: the container's or podman's own for attached verbs; 0 done; 1 failed (podman failed, pool
- * exhausted, ...); 2 refused or wrong usage.
+ * exhausted, ...) or not here (the host is being drained: drain.ts); 2 refused or wrong usage.
  */
 import { spawnSync } from "node:child_process";
 import { audit } from "./audit";
 import { type PasswdEntry, identify, parsePasswdLine } from "./caller";
 import { type HostConfig, loadHostConfig } from "./config";
 import { UsageError, type VerbContext } from "./context";
+import { refuseWhileDraining } from "./drain";
 import { readEntryArgv, startProblem } from "./entry";
 import { HELP, overview, verbHelp } from "./help";
 import { PolicyError } from "./policy";
@@ -69,6 +70,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config instanceof Error) throw config;
+  const drained = refuseWhileDraining(config, verb, record, (text) => process.stderr.write(text));
+  if (drained !== undefined) return drained;
   const ctx: VerbContext = { config, caller, allowed: (detail) => record("allowed", detail), now: () => Math.floor(Date.now() / 1000) };
   try {
     return await handler(rest, ctx);

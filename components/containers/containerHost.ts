@@ -6,12 +6,19 @@
  * Order on the host: Apptainer's apt source -> packages -> directories and id ranges -> Podman's files ->
  * ie-podman (its entry script and its program), its configuration, and only then the sudoers rule (users never get a rule for a program that
  * is not in place) -> the reaper's units and timer.
+ *
+ * A host with `drain: true` (the yearly refresh) gets `drain` in ie-podman's configuration, so ie-podman starts
+ * no new container there, and, once that configuration is in place, the drain (scripts/containers/drain.sh):
+ * it waits up to `drainTimeout` for ie-podman's running containers to end, then leaves them to the admins, or
+ * stops and removes them (audit-logged) with `force: true`. A changed drainTimeout or force runs it again.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { OWNER_LABEL } from "../../ie-podman/policy";
 import type { Host } from "../host/host";
 import {
   APPTAINER_LIST,
   APPTAINER_PREFERENCES,
+  AUDIT_LOG_PATH,
   IE_PODMAN_PATH,
   IE_PODMAN_PROGRAM,
   POOL_NETWORK,
@@ -44,6 +51,8 @@ export interface ContainerHostArgs {
 export class ContainerHost extends pulumi.ComponentResource {
   /** Everything on the host is in place: ie-podman usable by every user. */
   public readonly ready: pulumi.Resource;
+  /** The drain of ie-podman's containers, on a host with `drain: true` only. */
+  public readonly drain?: pulumi.Resource;
 
   constructor(name: string, args: ContainerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ie:containers:ContainerHost", name, {}, opts);
@@ -70,13 +79,12 @@ export class ContainerHost extends pulumi.ComponentResource {
       file("containers.conf", "/etc/containers/containers.conf.d/50-ie.conf", renderContainersConf(spec), [prepared]),
       file("pool-network", `/etc/containers/networks/${POOL_NETWORK}.json`, renderPoolNetwork(spec), [prepared]),
     ];
-    const programFiles = [
-      // The program is data for node (not executable); only the entry script starts it, as root. ~500 KB:
-      // the state keeps only its sha256 and size, the provider uploads it.
-      host.writeFile("ie-podman-program", { path: IE_PODMAN_PROGRAM, content: program, mode: "0644", owner: "root:root", keep: "sha256" }, after([prepared])).resource,
-      file("ie-podman", IE_PODMAN_PATH, renderEntryScript(), [prepared], "0755"),
-      file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared]),
-    ];
+    // The program is data for node (not executable); only the entry script starts it, as root. ~500 KB:
+    // the state keeps only its sha256 and size, the provider uploads it.
+    const programFile = host.writeFile("ie-podman-program", { path: IE_PODMAN_PROGRAM, content: program, mode: "0644", owner: "root:root", keep: "sha256" }, after([prepared])).resource;
+    // The configuration after the program: a program never reads a configuration newer than it knows.
+    const config = file("ie-podman-config", "/etc/ie-podman/config.json", renderIeProgramConfig(layout), [prepared, programFile]);
+    const programFiles = [programFile, file("ie-podman", IE_PODMAN_PATH, renderEntryScript(), [prepared], "0755"), config];
     const sudoers = file("ie-podman-sudoers", "/etc/sudoers.d/ie-podman", renderSudoers(), [...podmanFiles, ...programFiles], "0440");
 
     const service = host.writeFile("reaper-service", { path: "/etc/systemd/system/ie-podman-reap.service", content: renderReaperService(), mode: "0644", owner: "root:root" }, after([sudoers]));
@@ -86,6 +94,13 @@ export class ContainerHost extends pulumi.ComponentResource {
       { script: "containers/reaper.sh", rerunOn: [service.contentHash, timer.contentHash] },
       after([service.resource, timer.resource]),
     );
+    if (layout.host.drain) {
+      this.drain = host.runScript(
+        "containers-drain",
+        { script: "containers/drain.sh", args: [String(layout.host.drainTimeout), layout.host.force ? "yes" : "no", OWNER_LABEL, AUDIT_LOG_PATH] },
+        after(programFiles),
+      );
+    }
     this.registerOutputs({});
   }
 }

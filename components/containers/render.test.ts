@@ -68,6 +68,17 @@ describe("ie-podman's configuration", () => {
     expect(lab2.sharedGpuDevices).toContain("/dev/nvidiactl");
   });
 
+  it("says the host drains only on a host with drain: true, naming the other container hosts that do not", () => {
+    expect(JSON.parse(renderIeProgramConfig(lab[0]))).not.toHaveProperty("drain");
+    const inventory = stack("ie");
+    const drained = containerHosts({ ...inventory, hosts: inventory.hosts.map((h) => (h.name === "gpu1" || h.name === "gpu4" ? { ...h, drain: true } : h)) });
+    const gpu1 = hostConfigSchema.parse(JSON.parse(renderIeProgramConfig(drained[0])));
+    expect(gpu1.drain).toEqual({ otherHosts: ["gpu2", "gpu3"] });
+    expect(JSON.parse(renderIeProgramConfig(drained[1]))).not.toHaveProperty("drain");
+    // A host that does not drain keeps the very text it had: nothing to rewrite at the refresh.
+    expect(renderIeProgramConfig(drained[1])).toBe(renderIeProgramConfig(prod[1]));
+  });
+
   it("has a sudoers rule visudo accepts, for ie-podman alone", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sudoers-"));
     const file = path.join(dir, "ie-podman");

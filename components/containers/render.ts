@@ -31,6 +31,8 @@ export interface ContainerHostLayout {
   readonly spec: ContainersSpec;
   /** Users with caps of their own (users[].containerCaps over the section's), by uid. */
   readonly userCaps: Readonly<Record<string, HostConfig["caps"]>>;
+  /** The other container hosts that are not being drained: where users go while this one drains. */
+  readonly otherHosts: readonly string[];
 }
 
 /** The section's per-user caps. */
@@ -45,7 +47,8 @@ export function containerHosts(inv: Inventory): ContainerHostLayout[] {
   const userCaps = Object.fromEntries(
     inv.users.flatMap((u) => (u.containerCaps !== undefined ? [[String(u.uid), { ...sectionCaps(spec), ...u.containerCaps }] as const] : [])),
   );
-  return hostsWithRole(inv, "container-host").map((host) => ({ host, spec, userCaps }));
+  const hosts = hostsWithRole(inv, "container-host");
+  return hosts.map((host) => ({ host, spec, userCaps, otherHosts: hosts.filter((h) => h !== host && !h.drain).map((h) => h.name) }));
 }
 
 /** /etc/containers/storage.conf: rootful Podman's images and containers on the SSD path, overlay driver. */
@@ -81,7 +84,10 @@ export function renderPoolNetwork(spec: ContainersSpec): string {
   return `${JSON.stringify(network, null, 2)}\n`;
 }
 
-/** /etc/ie-podman/config.json: what ie-podman knows about this host. */
+/**
+ * /etc/ie-podman/config.json: what ie-podman knows about this host. `drain` only while the host drains, so a
+ * host that does not drain keeps the configuration it had.
+ */
 export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
   const { host, spec } = layout;
   return {
@@ -97,6 +103,7 @@ export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
     limits: spec.limits,
     caps: sectionCaps(spec),
     userCaps: layout.userCaps,
+    ...(host.drain ? { drain: { otherHosts: [...layout.otherHosts] } } : {}),
   };
 }
 
