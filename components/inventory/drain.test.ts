@@ -142,7 +142,7 @@ describe("pool replicas fit on the OSD hosts that stay", () => {
       pools(
         "{ name: vms, application: rbd, size: 3, deviceClass: ssd }",
         "{ name: cold, application: rbd, size: 2, deviceClass: hdd }",
-        "{ name: any, application: rbd, size: 2 }",
+        "{ name: bulk, application: rbd, size: 2 }",
       ),
     );
     expect(problems(text)).toEqual([
@@ -158,10 +158,10 @@ describe("pool replicas fit on the OSD hosts that stay", () => {
       { name: "s2", roles: ["ceph-osd"], osds: ["hdd"] },
       { name: "s3", roles: ["ceph-osd"], osds: ["nvme"], drain: true },
     ];
-    expect(problems(stackText(hosts, pools("{ name: any, application: rbd, size: 3 }")))).toEqual([
-      "error hosts[5].drain: pool any keeps 3 replicas on 3 hosts with OSDs; without s3 only 2 remain: add the new host first",
+    expect(problems(stackText(hosts, pools("{ name: bulk, application: rbd, size: 3 }")))).toEqual([
+      "error hosts[5].drain: pool bulk keeps 3 replicas on 3 hosts with OSDs; without s3 only 2 remain: add the new host first",
     ]);
-    expect(problems(stackText(hosts, pools("{ name: any, application: rbd, size: 2 }")))).toEqual([]);
+    expect(problems(stackText(hosts, pools("{ name: bulk, application: rbd, size: 2 }")))).toEqual([]);
   });
 
   it("accepts the drain once a new host carries the class", () => {
