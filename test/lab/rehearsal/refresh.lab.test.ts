@@ -8,9 +8,11 @@
  * Runs in its own phase of `npm run test:lab`, after every other lab test: it changes the lab's shape.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Document } from "yaml";
+import { labStatePath } from "../../../scripts/lab/lab";
 import { apply, asUser, changedLabStack, must, onHost, projectRoot, summaryCounts, waitFor } from "../support";
 
 const LAB4 = { name: "lab4", address: "10.77.0.14", hostKey: "file:.lab/hostkeys/lab4.pub" };
@@ -26,6 +28,14 @@ async function timed<T>(step: string, work: () => T | Promise<T>): Promise<T> {
     times.push([step, seconds]);
     console.log(`step "${step}": ${seconds.toFixed(1)} s`);
   }
+}
+
+/** What a command printed when the lab's apply last ran it, from the lab's state (the apply prints only its lines). */
+function stdoutOf(command: string): string {
+  const state = JSON.parse(readFileSync(labStatePath(), "utf8")) as { resources: Record<string, { outputs?: { stdout?: string } }> };
+  const out = state.resources[`command:remote:Command::${command}`]?.outputs?.stdout ?? "";
+  console.log(`${command}:\n${out}`);
+  return out;
 }
 
 function lab(...args: string[]): { code: number; out: string } {
@@ -120,8 +130,12 @@ describe("the yearly refresh, rehearsed: lab4 replaces lab3", () => {
   });
 
   it("one edit, one apply: lab4 joins with lab3's roles, lab3 drains, bob-vm moves to lab4", async () => {
-    const out = await timed("apply: lab4 joins, lab3 drains, bob-vm moves", () => apply("--config-file", step1()));
-    expect(out).toMatch(/drained: lab3's OSDs/);
+    await timed("apply: lab4 joins, lab3 drains, bob-vm moves", () => apply("--config-file", step1()));
+    expect(stdoutOf("lab4-ceph-mon")).toMatch(/added mon\.lab4 to the running cluster's monmap/);
+    expect(stdoutOf("lab1-ceph-drain-lab3")).toMatch(/drained: lab3's OSDs .* are out, every PG .* is active\+clean and safe-to-destroy agrees/);
+    expect(stdoutOf("lab3-ceph-stop-daemons")).toMatch(/stopped ceph-mon@lab3/);
+    expect(stdoutOf("lab1-ceph-mon-leave-lab3")).toMatch(/mon\.lab3 left the monmap/);
+    expect(stdoutOf("lab1-slurm-drain-lab3")).toMatch(/lab3 set DRAIN .*ie-infra stack lab: drain: true/);
     expect(quorum()).toEqual(["lab1", "lab2", "lab4"]);
     expect(monmap()).toEqual(["lab1", "lab2", "lab4"]);
     expect(osdsOf("lab3").length).toBeGreaterThan(0);
@@ -142,8 +156,9 @@ describe("the yearly refresh, rehearsed: lab4 replaces lab3", () => {
   });
 
   it("lab3 leaves the stack: purged from the maps, gone from sinfo", async () => {
-    const out = await timed("apply: lab3 leaves", () => apply("--config-file", step2()));
-    expect(out).toMatch(/lab3 left the cluster's maps/);
+    await timed("apply: lab3 leaves", () => apply("--config-file", step2()));
+    expect(stdoutOf("lab1-ceph-departures")).toMatch(/purged osd\.\d+ of lab3[\s\S]*lab3 left the cluster's maps/);
+    expect(stdoutOf("lab1-slurm-departures")).toMatch(/leaving: lab3/);
     expect(osdTree().nodes.filter((n) => n.name === "lab3")).toEqual([]);
     expect(osdsOf("lab4").length).toBe(2);
     expect(sinfo()).not.toMatch(/^lab3 /m);
