@@ -2,7 +2,7 @@
  * `npm run test:lab`: the whole proof on real hosts, phase by phase, with the wall time of each:
  *   up -> apply -> lab tests (vitest project `lab`, which also runs the second apply)
  *   -> killed run (every lab process SIGKILLed: bridge, nft table, cgroups and mounts stay) -> up copes
- *   -> check -> the refresh rehearsal (lab4 joins, lab3 drains and leaves: it changes the lab's shape, so
+ *   -> check -> apply again (up after the kill made the hosts anew) -> the refresh rehearsal (lab4 joins, lab3 drains and leaves: it changes the lab's shape, so
  *   it comes last) -> down -> status shows nothing of the lab left.
  * `down` runs whatever happened before it, so a failed run leaves no lab behind. Needs root.
  * Options: --keep (leave the lab up after the tests, for debugging), and any further arguments are passed to
@@ -86,6 +86,8 @@ async function main(): Promise<number> {
       (await step("killed run", killEveryLabProcess, phases)) &&
       run("up after kill", tsx, [lab, "up"], phases) &&
       run("check", tsx, [lab, "check"], phases) &&
+      // The killed run's up made the hosts anew: the rehearsal starts from a department applied to them.
+      run("apply again", tsx, [lab, "apply"], phases) &&
       run("refresh rehearsal", vitest, ["run", "--project", "rehearsal", ...vitestArgs], phases);
   } finally {
     if (!keep) {
