@@ -120,7 +120,7 @@ describe("the yearly refresh, rehearsed: lab4 replaces lab3", () => {
       must(onHost("lab1", `rbd rm vms/refresh-data >/dev/null 2>&1 || true; head -c ${DATA_MIB}M /dev/urandom > /tmp/refresh-data.bin && rbd import --no-progress /tmp/refresh-data.bin vms/refresh-data && rm /tmp/refresh-data.bin`), "RBD data");
       Object.assign(sums, checksums());
       jobId = must(
-        asUser("lab2", "alice", "sbatch --parsable -w lab2 -p gpu -o refresh-job.log --wrap 'echo started on $(hostname); while [ ! -e ~/refresh-stop ]; do sleep 2; done; echo ran through'"),
+        asUser("lab1", "alice", "sbatch --parsable -w lab2 -p gpu --chdir=/home/alice -o /home/alice/refresh-job.log --wrap 'echo started on $(hostname); while [ ! -e /home/alice/refresh-stop ]; do sleep 2; done; echo ran through'"),
         "sbatch",
       ).trim();
     });
