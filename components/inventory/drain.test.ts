@@ -322,13 +322,16 @@ describe("the yearly refresh of the lab stack", () => {
   const LAB = fs.readFileSync(LAB_FILE, "utf8");
   let baseDir: string;
 
-  // The lab's host keys live in files it writes; give every lab host one so that nothing but the rules speaks.
+  // The lab's host and owner keys live in files it writes; give every lab host and owner one so that nothing
+  // but the rules speaks.
   beforeAll(() => {
     baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "ie-refresh-"));
     fs.mkdirSync(path.join(baseDir, ".lab", "hostkeys"), { recursive: true });
+    fs.mkdirSync(path.join(baseDir, ".lab", "userkeys"), { recursive: true });
     for (const host of ["lab1", "lab2", "lab3", "lab4"]) {
       fs.writeFileSync(path.join(baseDir, ".lab", "hostkeys", `${host}.pub`), `${KEY} root@${host}\n`);
     }
+    for (const owner of ["alice", "bob"]) fs.writeFileSync(path.join(baseDir, ".lab", "userkeys", `${owner}.pub`), `${KEY} ${owner}@lab\n`);
   });
   afterAll(() => fs.rmSync(baseDir, { recursive: true, force: true }));
 

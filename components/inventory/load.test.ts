@@ -190,3 +190,33 @@ describe("host keys from files", () => {
     expect(lenient.inventory?.hosts[0].hostKey).toBe("file:keys/none.pub");
   });
 });
+
+describe("rental owners' keys from files (the lab stack)", () => {
+  const LAB_TEXT = fs.readFileSync(path.join(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), "utf8");
+  let dir = "";
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "userkeys-"));
+    fs.mkdirSync(path.join(dir, ".lab", "hostkeys"), { recursive: true });
+    fs.mkdirSync(path.join(dir, ".lab", "userkeys"), { recursive: true });
+    for (const host of ["lab1", "lab2", "lab3"]) fs.writeFileSync(path.join(dir, ".lab", "hostkeys", `${host}.pub`), `${KEY} root@${host}\n`);
+    fs.writeFileSync(path.join(dir, ".lab", "userkeys", "alice.pub"), `${KEY} alice@lab\n`);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("puts the key line into the rental, and names the rental's line when a file is missing or holds no key", () => {
+    const missing = loadStackText(LAB_TEXT, "Pulumi.lab.yaml", { baseDir: dir });
+    expect(missing.inventory).toBeUndefined();
+    expect(missing.diagnostics.map((d) => [d.severity, d.path])).toEqual([["error", ["vms", "rentals", 1, "sshKey"]]]);
+    expect(missing.diagnostics[0].message).toMatch(/^SSH key file \.lab\/userkeys\/bob\.pub does not exist/);
+    expect(missing.diagnostics[0].line).toBe(LAB_TEXT.split("\n").findIndex((l) => l.includes("name: bob-vm")) + 1);
+
+    fs.writeFileSync(path.join(dir, ".lab", "userkeys", "bob.pub"), "bob's private key, by mistake\n");
+    const notAKey = loadStackText(LAB_TEXT, "Pulumi.lab.yaml", { baseDir: dir });
+    expect(notAKey.diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/^\.lab\/userkeys\/bob\.pub does not start with an OpenSSH public key line/)]);
+
+    fs.writeFileSync(path.join(dir, ".lab", "userkeys", "bob.pub"), `${KEY} bob@lab\n`);
+    const { inventory, diagnostics } = loadStackText(LAB_TEXT, "Pulumi.lab.yaml", { baseDir: dir });
+    expect(diagnostics).toEqual([]);
+    expect(inventory?.vms?.rentals.map((r) => r.sshKey)).toEqual([`${KEY} alice@lab`, `${KEY} bob@lab`]);
+  });
+});

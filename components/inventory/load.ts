@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { isMap, isScalar, type Document } from "yaml";
 import { error, hasErrors, type Diagnostic, type Severity } from "./diagnostics";
-import { resolveHostKeys } from "./hostkeys";
+import { resolveKeyFiles } from "./hostkeys";
 import type { Inventory } from "./model";
 import { keyText, parseStackDocument, StackPositions } from "./positions";
 import { inventorySchema, SECRET_KEYS } from "./schema";
@@ -110,7 +110,7 @@ function finish(
   } else {
     const semantic = checkInventory(parsed.data, writtenIn(inventoryRaw));
     pending.push(...semantic.map((diagnostic) => ({ diagnostic, anchor: "value" as const })));
-    const keys = resolveHostKeys(parsed.data, opts?.baseDir ?? process.cwd(), opts?.missingHostKeyFile ?? "error");
+    const keys = resolveKeyFiles(parsed.data, opts?.baseDir ?? process.cwd(), opts?.missingHostKeyFile ?? "error");
     pending.push(...keys.diagnostics.map((diagnostic) => ({ diagnostic, anchor: "value" as const })));
     inventory = keys.inventory;
   }

@@ -202,8 +202,13 @@ export const rentalSchema = z.strictObject({
   name: name("rental name"),
   /** The student or teacher the VM is lent to; their login in the VM. */
   owner: name("owner"),
-  /** The owner's SSH public key, put into the VM by cloud-init. */
-  sshKey: sshPublicKey,
+  /**
+   * The owner's SSH public key, put into the VM by cloud-init. `file:PATH` reads it from a file relative to
+   * the project (the key file a student handed in; the lab makes its users' keys there).
+   */
+  sshKey: z.union([sshPublicKey, z.string().regex(/^file:\S+$/)], {
+    error: "must be an OpenSSH public key line ('ssh-ed25519 AAAA...') or file:PATH of one",
+  }),
   /** VM host that runs it. */
   host: z.string(),
   /** Static address inside the VM network. */
@@ -221,6 +226,12 @@ export const vmsSchema = z.strictObject({
   network: cidr,
   /** Gateway of that network. Defaults to its first address. */
   gateway: ipv4.optional(),
+  /**
+   * Each VM host holds the gateway address on its own bridge, so that its guests' traffic and an admin's SSH
+   * (through the VM host) reach them with no router: for bridges without an uplink, such as the lab's.
+   * Defaults to false: the gateway is a router on the uplink the admin adds to the bridge.
+   */
+  gatewayOnHost: z.boolean().default(false),
   /** Linux bridge on each VM host that VMs attach to. Defaults to `br-vm`. */
   bridge: z.string().default("br-vm"),
   /** libvirt domain type: `kvm` in production, `qemu` (TCG) where there is no usable KVM. Defaults to kvm. */

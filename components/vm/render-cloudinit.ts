@@ -23,10 +23,12 @@ export function renderUserData(r: RentalLayout): string {
     ],
     ssh_pwauth: false,
     disable_root: true,
+    // The rental's name resolves in the guest (sudo looks it up).
+    manage_etc_hosts: true,
     // The rental's disk was grown from the golden image's size: let the guest grow its root file system.
     growpart: { mode: "auto", devices: ["/"] },
   };
-  return `#cloud-config\n${stringify(config)}`;
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }
 
 export function renderNetworkConfig(r: RentalLayout): string {
@@ -37,7 +39,8 @@ export function renderNetworkConfig(r: RentalLayout): string {
         match: { macaddress: r.mac },
         "set-name": "eth0",
         addresses: [`${r.ip}/${r.prefix}`],
-        routes: [{ to: "default", via: r.gateway }],
+        // cloud-init reads network-config v2 itself, and its parser takes only addresses: not netplan's "default".
+        routes: [{ to: "0.0.0.0/0", via: r.gateway }],
       },
     },
   });

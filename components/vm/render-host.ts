@@ -19,8 +19,10 @@ export function renderBridgeNetdev(layout: VmLayout): string {
   return ["# Managed by ie-infra: the bridge of the rental VMs.", "[NetDev]", `Name=${layout.spec.bridge}`, "Kind=bridge", ""].join("\n");
 }
 
+/** The bridge's network: no address of its own, or the VM network's gateway when the VM host routes its guests. */
 export function renderBridgeNetwork(layout: VmLayout): string {
-  return ["# Managed by ie-infra.", "[Match]", `Name=${layout.spec.bridge}`, "", "[Network]", "ConfigureWithoutCarrier=yes", "LinkLocalAddressing=no", ""].join("\n");
+  const address = layout.spec.gatewayOnHost ? [`Address=${layout.gateway}/${layout.prefix}`] : [];
+  return ["# Managed by ie-infra.", "[Match]", `Name=${layout.spec.bridge}`, "", "[Network]", "ConfigureWithoutCarrier=yes", "LinkLocalAddressing=no", ...address, ""].join("\n");
 }
 
 /** `key = value` lines for qemu.conf, in libvirt's syntax (strings quoted, lists in brackets). */

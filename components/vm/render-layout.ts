@@ -30,6 +30,9 @@ export interface VmLayout {
   readonly rentals: readonly RentalLayout[];
   /** UUID of the libvirt secret that holds client.libvirt's key (the same on every VM host). */
   readonly secretUuid: string;
+  /** The VM network's gateway and prefix length (the bridge's address when `gatewayOnHost`). */
+  readonly gateway: string;
+  readonly prefix: number;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -54,6 +57,8 @@ export function vmLayout(inv: Inventory): VmLayout {
     spec,
     vmHosts: hostsWithRole(inv, "vm-host"),
     secretUuid: uuidFor(`libvirt-secret:client.${LIBVIRT_CEPH_USER}`),
+    gateway,
+    prefix,
     rentals: spec.rentals.map((r) => ({
       ...resolveRental(spec, r),
       domain: `rental-${r.name}`,

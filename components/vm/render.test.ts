@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from "../host/scripts";
 import { loadStackFile } from "../inventory/load";
 import { renderMetaData, renderNetworkConfig, renderUserData } from "./render-cloudinit";
 import { domainXmlPath, goldenSnapshot, renderDomainXml, seedIsoPath } from "./render-domain";
-import { qemuConfLines, renderBridgeNetdev, renderSecretXml } from "./render-host";
+import { qemuConfLines, renderBridgeNetdev, renderBridgeNetwork, renderSecretXml } from "./render-host";
 import { macFor, uuidFor, vmLayout } from "./render-layout";
 
 function layoutOf(name: string) {
@@ -105,6 +105,11 @@ describe("the VM host", () => {
     expect(renderBridgeNetdev(prod)).toContain("Name=br-vm\nKind=bridge\n");
     expect(qemuConfLines(lab)).toEqual(["cgroup_controllers = [  ]"]);
   });
+
+  it("gives the bridge the gateway address only where the VM host routes its guests", () => {
+    expect(renderBridgeNetwork(prod)).not.toContain("Address=");
+    expect(renderBridgeNetwork(lab)).toContain("[Network]\nConfigureWithoutCarrier=yes\nLinkLocalAddressing=no\nAddress=10.77.8.1/24\n");
+  });
 });
 
 describe("cloud-init seed", () => {
@@ -120,7 +125,7 @@ describe("cloud-init seed", () => {
   it("gives the static address with the network's prefix and gateway, on the NIC with the rental's MAC", () => {
     expect(parse(renderNetworkConfig(r))).toEqual({
       version: 2,
-      ethernets: { primary: { match: { macaddress: r.mac }, "set-name": "eth0", addresses: ["10.20.0.10/22"], routes: [{ to: "default", via: "10.20.0.1" }] } },
+      ethernets: { primary: { match: { macaddress: r.mac }, "set-name": "eth0", addresses: ["10.20.0.10/22"], routes: [{ to: "0.0.0.0/0", via: "10.20.0.1" }] } },
     });
     expect(parse(renderMetaData(r))).toEqual({ "instance-id": r.uuid, "local-hostname": "alice-dev" });
   });

@@ -55,6 +55,10 @@ export class RentalVm extends pulumi.ComponentResource {
   constructor(name: string, args: RentalVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ie:vm:RentalVm", name, {}, opts);
     const { host, layout, rental } = args;
+    // A key file the loader could not read would reach the seed as its name: no one could log in.
+    if (rental.sshKey.startsWith("file:")) {
+      throw new Error(`rental ${rental.name}: its SSH key is still '${rental.sshKey}': load the stack with its key files (the program's loader reads them)`);
+    }
     const seedDir = `${VM_STATE_DIR}/${rental.name}`;
     const file = (fileName: string, path: string, content: string) =>
       host.writeFile(`${rental.name}-${fileName}`, { path, content, mode: "0600", owner: "root:root" }, { dependsOn: args.dependsOn });

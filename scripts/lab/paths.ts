@@ -36,6 +36,11 @@ export function labKnownHostsPath(): string {
   return path.join(labRoot(), "ssh", "known_hosts");
 }
 
+/** Where the lab makes its rental owners' SSH keys (`sshKey: file:.lab/userkeys/<owner>.pub` in the stacks). */
+export function userKeysDir(): string {
+  return path.join(labRoot(), "userkeys");
+}
+
 /** Where the lab pins the SSH host keys it reads back (`hostKey: file:.lab/hostkeys/<host>.pub` in the stacks). */
 export function hostKeysDir(): string {
   return path.join(labRoot(), "hostkeys");

@@ -27,6 +27,20 @@ describe("planFromStackText", () => {
     expect(plan.hosts[0].roles).toContain("slurm-controller");
   });
 
+  it("names the rental owners' key files the lab makes (inside .lab/userkeys/ only) and where the guest image goes", () => {
+    expect(planFromStackText(labStack, "lab").ownerKeys).toEqual([
+      { owner: "alice", file: ".lab/userkeys/alice.pub" },
+      { owner: "bob", file: ".lab/userkeys/bob.pub" },
+    ]);
+    const elsewhere = labStack.replace("file:.lab/userkeys/bob.pub", "file:keys/bob.pub");
+    expect(planFromStackText(elsewhere, "lab").ownerKeys.map((k) => k.owner)).toEqual(["alice"]);
+    expect(planFromStackText(labStack, "lab").goldenImage).toEqual({
+      image: "/var/lib/ie/images/lab-golden.raw",
+      kernel: "/var/lib/ie/images/lab-vmlinuz",
+      initrd: "/var/lib/ie/images/lab-initrd.img",
+    });
+  });
+
   it("keeps the GPUs of GPU nodes (with the default device prefix) and none elsewhere", () => {
     const plan = planFromStackText(labStack, "lab");
     expect(plan.hosts[0].gpus).toBeUndefined();

@@ -12,7 +12,7 @@ import { parseDocument } from "yaml";
 import { formatDiagnostic } from "../../components/inventory/diagnostics";
 import { loadStackText } from "../../components/inventory/load";
 import { inventorySchema, type Role } from "../../components/inventory/schema";
-import { hostKeysDir, labStackPath, projectRoot } from "./paths";
+import { hostKeysDir, labStackPath, projectRoot, userKeysDir } from "./paths";
 
 /** Names this lab owns on the machine: one lab per machine, so they are fixed. */
 export const LAB_BRIDGE = "ie-lab0";
@@ -38,15 +38,13 @@ export interface LabHostSpec {
   readonly hostKeyFile: string;
 }
 
-/** The small bootable image the lab makes on its VM hosts (the stack's golden image source). */
+/** Where the lab puts its guest image on its VM hosts (the stack's golden image source and direct boot files). */
 export interface LabGoldenImage {
   /** vms.goldenImage.source: where the raw image is written. */
   readonly image: string;
   /** vms.directBoot: where the VM host's kernel and initrd are copied for the guests. */
   readonly kernel: string;
   readonly initrd: string;
-  /** The image's virtual size in bytes: the VM defaults' disk (a rental clone starts at this size). */
-  readonly size: number;
 }
 
 export interface LabPlan {
@@ -61,6 +59,11 @@ export interface LabPlan {
   readonly hosts: readonly LabHostSpec[];
   /** Present when the stack rents VMs with direct kernel boot (the lab's way). */
   readonly goldenImage?: LabGoldenImage;
+  /**
+   * The rental owners' keys the lab makes (`sshKey: file:.lab/userkeys/<x>.pub`): their private halves stay
+   * on this machine, as a student's stay on theirs. Project-relative .pub paths.
+   */
+  readonly ownerKeys: readonly { readonly owner: string; readonly file: string }[];
 }
 
 /** Thrown when the stack file cannot describe a lab; the message says where and what to fix. */
@@ -87,6 +90,20 @@ export function labHostKeyFile(host: string, hostKey: string): { readonly file: 
     return { problem: `host ${host}: hostKey ${hostKey} is not a .pub file in .lab/hostkeys/, where the lab pins the keys it reads back: ${want}` };
   }
   return { file: path.relative(projectRoot(), absolute) };
+}
+
+/** The rentals' `file:` SSH keys inside `.lab/userkeys/`, which the lab makes when they are missing. */
+function labOwnerKeys(rentals: readonly { readonly owner: string; readonly sshKey: string }[]): { owner: string; file: string }[] {
+  const keys: { owner: string; file: string }[] = [];
+  for (const r of rentals) {
+    if (!r.sshKey.startsWith("file:")) continue;
+    const absolute = path.resolve(projectRoot(), r.sshKey.slice("file:".length));
+    const inside = path.relative(userKeysDir(), absolute);
+    if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside) || !inside.endsWith(".pub")) continue;
+    const file = path.relative(projectRoot(), absolute);
+    if (!keys.some((k) => k.file === file)) keys.push({ owner: r.owner, file });
+  }
+  return keys;
 }
 
 /** The plan of the lab described by the stack file's text; `source` names the file in errors. */
@@ -139,13 +156,13 @@ export function planFromStackText(text: string, source: string): LabPlan {
     gateway,
     bridge: LAB_BRIDGE,
     hosts,
+    ownerKeys: labOwnerKeys(inventory.vms?.rentals ?? []),
     ...(inventory.vms?.directBoot !== undefined
       ? {
           goldenImage: {
             image: inventory.vms.goldenImage.source,
             kernel: inventory.vms.directBoot.kernel,
             initrd: inventory.vms.directBoot.initrd,
-            size: inventory.vms.defaults.disk,
           },
         }
       : {}),

@@ -14,6 +14,9 @@ export const PREREQUISITES: Readonly<Record<string, string>> = {
   ip: "iproute2",
   ssh: "openssh-client",
   "ssh-keygen": "openssh-client",
+  // The guest image: a partition table and an ext4 file system made in files.
+  sfdisk: "fdisk",
+  "mkfs.ext4": "e2fsprogs",
 };
 
 const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];

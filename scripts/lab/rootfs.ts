@@ -68,8 +68,18 @@ export function ensureBaseRootfs(mirror: DebianMirror, log: (line: string) => vo
   ensureAptArchive();
   removeStaleBuilds(cacheRoot);
   const build = `${target}.build-${process.pid}`;
-  const logFile = `${target}.debootstrap.log`;
-  log(`bootstrapping the base root file system (${LAB_SUITE}, once per machine) into ${target}; log: ${logFile}`);
+  log(`bootstrapping the base root file system (${LAB_SUITE}, once per machine) into ${target}; log: ${target}.debootstrap.log`);
+  debootstrap(build, BASE_PACKAGES, mirror, `${target}.debootstrap.log`);
+  // debootstrap copies this machine's resolv.conf and sources.list; the hosts get their own.
+  renameSync(build, target);
+  return { path: target, built: true, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * `debootstrap --variant=minbase` of the lab's suite with PACKAGES into DIR, its debs kept in the shared apt
+ * archive; DIR is removed when it fails (the log's tail is in the error).
+ */
+export function debootstrap(dir: string, packages: readonly string[], mirror: DebianMirror, logFile: string): void {
   try {
     run("bash", [
       "-c",
@@ -78,19 +88,16 @@ export function ensureBaseRootfs(mirror: DebianMirror, log: (line: string) => vo
       logFile,
       "debootstrap",
       "--variant=minbase",
-      `--include=${BASE_PACKAGES.join(",")}`,
+      `--include=${packages.join(",")}`,
       `--cache-dir=${aptArchiveDir()}`,
       LAB_SUITE,
-      build,
+      dir,
       mirror.archive,
     ]);
   } catch (err) {
-    removeTree(build);
+    removeTree(dir);
     throw err;
   }
-  // debootstrap copies this machine's resolv.conf and sources.list; the hosts get their own.
-  renameSync(build, target);
-  return { path: target, built: true, seconds: (Date.now() - started) / 1000 };
 }
 
 /** The shared apt archive (and its partial/ that apt needs) exists. */
@@ -101,7 +108,7 @@ export function ensureAptArchive(): string {
 }
 
 /** Half-built bases left by a killed `up` whose process is gone. */
-function removeStaleBuilds(cacheRoot: string): void {
+export function removeStaleBuilds(cacheRoot: string): void {
   for (const name of readdirSync(cacheRoot)) {
     const m = /\.build-(\d+)$/.exec(name);
     if (m && !existsSync(`/proc/${m[1]}`)) removeTree(path.join(cacheRoot, name));

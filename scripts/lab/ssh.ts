@@ -2,10 +2,10 @@
  * SSH into lab hosts the way the stack will: as root with the lab's own key, host keys pinned in the lab's
  * known_hosts (`StrictHostKeyChecking=yes`), no user or system ssh configuration in the way.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { run, runAsync, type RunResult } from "./exec";
-import { labKnownHostsPath, labSshKeyPath } from "./paths";
+import { labKnownHostsPath, labSshKeyPath, projectRoot } from "./paths";
 
 /** The lab's login key pair, generated once (kept by `down`); returns the public key line. */
 export function ensureLabKey(): string {
@@ -15,6 +15,24 @@ export function ensureLabKey(): string {
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ie-lab", "-f", key]);
   }
   return readFileSync(`${key}.pub`, "utf8").trim();
+}
+
+/**
+ * The rental owners' key pairs the plan names, made when missing (`<file without .pub>` is the private
+ * half); returns the files it made.
+ */
+export function ensureOwnerKeys(keys: readonly { readonly owner: string; readonly file: string }[]): string[] {
+  const made: string[] = [];
+  for (const { owner, file } of keys) {
+    const absolute = path.resolve(projectRoot(), file);
+    if (existsSync(absolute)) continue;
+    const privateKey = absolute.replace(/\.pub$/, "");
+    mkdirSync(path.dirname(absolute), { recursive: true, mode: 0o700 });
+    rmSync(privateKey, { force: true });
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${owner}@lab`, "-f", privateKey]);
+    made.push(file);
+  }
+  return made;
 }
 
 /** Options shared by every lab ssh: the lab key only, pinned host keys only, no configuration files. */

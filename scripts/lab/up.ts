@@ -14,18 +14,19 @@ import { teardownLab } from "./down";
 import { summariseRemoved } from "./format";
 import { etcHostsWithPeers, renderHostCustomisation, type LabPeer } from "./host-files";
 import { runningPid, startHost } from "./machines";
+import { ensureGuestImage, installGuestImage } from "./guest";
 import { chooseHostsToBoot, goldenImageHosts, joinProblems, labPeers } from "./membership";
 import { localDebianMirror, resolveMirror } from "./mirror";
 import { removeTree } from "./mounts";
 import { ensureNetwork, firewallMirrorAddresses } from "./network";
 import { removeNspawnRuntime } from "./nspawn-runtime";
-import { hostRootfsPath, labScriptPath, labStatePath, pidFilePath, runDir } from "./paths";
+import { hostRootfsPath, labStatePath, pidFilePath, runDir } from "./paths";
 import { LabPlanError, type LabHostSpec, type LabPlan } from "./plan";
 import { installPrerequisites } from "./prereqs";
 import { forgetHosts } from "./runner/state";
 import { keyFilePath, pinnedKeysOf, recordOf, recordsFor, removeHostRecord, runDirHostNames, writeHostRecord, type HostRecord } from "./registry";
 import { LAB_SUITE, ensureAptArchive, ensureBaseRootfs, prepareHost } from "./rootfs";
-import { ensureLabKey, sshRun } from "./ssh";
+import { ensureLabKey, ensureOwnerKeys } from "./ssh";
 import { foreignLabRoots, sshAnswers } from "./status";
 
 export interface LabUpOptions {
@@ -102,6 +103,7 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
   for (const name of undescribed) log(`${name} runs, but the lab has no record of its address: left running ('npm run lab -- down ${name}' removes it)`);
 
   installPrerequisites(log);
+  for (const file of ensureOwnerKeys(plan.ownerKeys)) log(`made the rental owner's key pair ${file} (and its private half beside it)`);
   const prerequisites = since(t0);
 
   // A host that runs but does not answer is made anew like one that is gone.
@@ -202,18 +204,14 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
 }
 
 /**
- * The stack's golden image on the given VM hosts (a small busybox disk and the host's kernel for direct boot;
- * scripts/lab/golden-image.sh), made once: `apply` imports it into Ceph.
+ * The stack's golden image on the given VM hosts: the lab's Debian guest (scripts/lab/guest.ts), built once
+ * per machine and copied where the stack names it; `apply` imports it into Ceph.
  */
 async function makeGoldenImages(plan: LabPlan, hosts: readonly LabHostSpec[], log: (line: string) => void): Promise<void> {
   const golden = plan.goldenImage;
   if (golden === undefined || hosts.length === 0) return;
-  const script = readFileSync(labScriptPath("golden-image.sh"), "utf8");
-  for (const host of hosts) {
-    const r = await sshRun(host.address, ["bash", "-c", script, "golden-image.sh", golden.image, golden.kernel, golden.initrd, String(golden.size)], 600_000);
-    if (r.status !== 0) throw new Error(`making the golden image on ${host.name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-    log(`${host.name}: ${r.stdout.trim().split("\n").pop() ?? ""}`);
-  }
+  const guest = ensureGuestImage(localDebianMirror(), log);
+  for (const host of hosts) log(`${host.name}: ${installGuestImage(guest, host.name, golden)}`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument, type Document } from "yaml";
 import { labHosts, labSshArgs, labSshKeyPath, projectRoot as labProjectRoot } from "../../scripts/lab/lab";
+import { labSshOptions } from "../../scripts/lab/ssh";
 
 export const projectRoot = labProjectRoot();
 
@@ -37,6 +38,33 @@ export function onHost(host: string, script: string, stdin?: string): Run {
   if (!existsSync(labSshKeyPath())) throw new Error(`no lab key at ${labSshKeyPath()}: run 'npm run lab -- up' first`);
   const args = labSshArgs(addressOf(host), [`bash -c ${shellQuote(`set -euo pipefail\n${script}`)}`], true, 10);
   const r = spawnSync("ssh", args, { input: stdin ?? "", encoding: "utf8", timeout: 300_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/**
+ * Runs `command` in a rental VM as `user` with the private key `keyFile`, over SSH through the VM host (the
+ * VM network is reached from there, as an admin reaches it): `ssh -J root@VMHOST user@IP`. The guest's host
+ * key is checked against `knownHosts` (added there on first contact unless `strict`). Never throws on a
+ * non-zero exit. `sshOptions` go before the destination (e.g. to try a password login).
+ */
+export function inGuest(guest: { readonly vmHost: string; readonly ip: string; readonly knownHosts: string }, user: string, keyFile: string, command: string, options: { readonly strict?: boolean; readonly sshOptions?: readonly string[] } = {}): Run {
+  const jump = ["ssh", ...labSshOptions(10), "-o", "BatchMode=yes", "-W", "%h:%p", `root@${addressOf(guest.vmHost)}`];
+  const args = [
+    "-F", "/dev/null",
+    "-i", keyFile,
+    "-o", "IdentitiesOnly=yes",
+    "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=20",
+    "-o", `UserKnownHostsFile=${guest.knownHosts}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", `StrictHostKeyChecking=${options.strict === true ? "yes" : "accept-new"}`,
+    "-o", `ProxyCommand=${jump.map(shellQuote).join(" ")}`,
+    ...(options.sshOptions ?? []),
+    `${user}@${guest.ip}`,
+    "--",
+    command,
+  ];
+  const r = spawnSync("ssh", args, { encoding: "utf8", timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 

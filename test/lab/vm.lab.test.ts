@@ -41,7 +41,7 @@ describe("rental VMs on the lab", () => {
   it.each(RENTALS)("%s boots to userspace from its RBD disk: the guest's marker on the serial console", async (name) => {
     const marker = await waitFor(
       `the guest marker of ${name}`,
-      () => /IE-LAB-GUEST-UP \S+ root=\/dev\/sda/.exec(onHost(HOST, `cat /var/log/libvirt/qemu/rental-${name}-serial.log 2>/dev/null || true`).stdout)?.[0],
+      () => new RegExp(`IE-LAB-GUEST-UP ${name} root=/dev/sda1 up=\\S+`).exec(onHost(HOST, `cat /var/log/libvirt/qemu/rental-${name}-serial.log 2>/dev/null || true`).stdout)?.[0],
       240_000,
       3000,
     );

@@ -22,7 +22,9 @@ const hosts = (lab["ie:hosts"] as Row[]).map((h) => ({
   hostKey: `${HOST_KEY} ${String(h.name)}`,
   roles: h.name === "lab3" ? [...(h.roles as string[]), "vm-host"] : h.roles,
 }));
-const vms = lab["ie:vms"] as Row & { rentals: Row[] };
+const labVms = lab["ie:vms"] as Row & { rentals: Row[] };
+// The owners' keys inline too (the lab stack names the files `up` makes).
+const vms = { ...labVms, rentals: labVms.rentals.map((r): Row => ({ ...r, sshKey: `${HOST_KEY} ${String(r.owner)}@lab` })) };
 
 /** The lab stack with alice-vm on `host` (and `extra` fields of hers). */
 async function evaluate(host: string, extra: Row = {}): Promise<MockStack> {
@@ -67,7 +69,7 @@ describe("a rental moved from lab1 to lab3", () => {
 
     // The delete that runs is the old state's: `remove` on lab1, the disk kept (deleteDisk as declared: no).
     expect(connectedTo(old)).toBe("10.77.0.11");
-    expect(scriptCallOf(old, "delete")).toMatchObject({ script: "vm/rental.sh", args: ["remove", "rental-alice-vm", "vms", "rental-alice-vm", "no", "5", "/var/lib/ie/vms/alice-vm"] });
+    expect(scriptCallOf(old, "delete")).toMatchObject({ script: "vm/rental.sh", args: ["remove", "rental-alice-vm", "vms", "rental-alice-vm", "no", "90", "/var/lib/ie/vms/alice-vm"] });
 
     // Then `ensure` on lab3, on the same image (rental.sh keeps an image that exists: no copy, no clone).
     expect(connectedTo(moved)).toBe("10.77.0.13");

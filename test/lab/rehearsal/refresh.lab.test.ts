@@ -8,12 +8,13 @@
  * Runs in its own phase of `npm run test:lab`, after every other lab test: it changes the lab's shape.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Document } from "yaml";
 import { labStatePath } from "../../../scripts/lab/lab";
-import { apply, asUser, changedLabStack, must, onHost, projectRoot, summaryCounts, waitFor } from "../support";
+import { apply, asUser, changedLabStack, inGuest, must, onHost, projectRoot, summaryCounts, waitFor, type Run } from "../support";
 
 const LAB4 = { name: "lab4", address: "10.77.0.14", hostKey: "file:.lab/hostkeys/lab4.pub" };
 const DATA_MIB = 20;
@@ -79,6 +80,12 @@ const step1 = () => stackWithLab4("refresh-1-lab4-joins-lab3-drains", (hosts) =>
 const step2 = () => stackWithLab4("refresh-2-lab3-leaves", (hosts) => hosts.filter((h) => h.name !== "lab3"), ["lab2", "lab4"], "lab4");
 let jobId = "";
 let bobImageId = "";
+// bob's VM, seen by bob through its VM host: lab1 before the move, lab4 after; its host key pinned at first contact.
+const guestDir = mkdtempSync(join(tmpdir(), "refresh-guest-"));
+afterAll(() => rmSync(guestDir, { recursive: true, force: true }));
+const bobKey = join(projectRoot, ".lab", "userkeys", "bob");
+const asBob = (vmHost: string, command: string, strict: boolean): Run => inGuest({ vmHost, ip: "10.77.8.11", knownHosts: join(guestDir, "known_hosts") }, "bob", bobKey, command, { strict });
+const bobProof = `bob's file, written before the refresh ${Date.now()}`;
 
 afterAll(() => {
   console.log(`\nrefresh rehearsal, step times:\n${times.map(([s, t]) => `  ${t.toFixed(1).padStart(7)} s  ${s}`).join("\n")}`);
@@ -127,6 +134,9 @@ describe("the yearly refresh, rehearsed: lab4 replaces lab3", () => {
     console.log(`checksums before: ${JSON.stringify(sums)}; job ${jobId}`);
     await waitFor("the job running", () => (/RUNNING/.test(must(onHost("lab1", `squeue -h -j ${jobId} -o %T`), "squeue")) ? true : undefined), 120_000, 2000);
     bobImageId = JSON.parse(must(onHost("lab1", "rbd info vms/rental-bob-vm --format json"), "rbd info")).id as string;
+    // bob writes a file in his VM, to read it back after the VM moved.
+    await waitFor("bob's login to bob-vm on lab1", () => (asBob("lab1", "true", false).code === 0 ? true : undefined), 600_000, 5000);
+    must(asBob("lab1", `echo ${JSON.stringify(bobProof)} > ~/refresh-proof && sync`, true), "bob's file in bob-vm");
   });
 
   it("one edit, one apply: lab4 joins with lab3's roles, lab3 drains, bob-vm moves to lab4", async () => {
@@ -148,11 +158,18 @@ describe("the yearly refresh, rehearsed: lab4 replaces lab3", () => {
     expect(JSON.parse(must(onHost("lab1", "rbd info vms/rental-bob-vm --format json"), "rbd info")).id).toBe(bobImageId);
     const marker = await waitFor(
       "bob-vm's guest marker on lab4",
-      () => /IE-LAB-GUEST-UP \S+ root=\/dev\/sda/.exec(onHost("lab4", "cat /var/log/libvirt/qemu/rental-bob-vm-serial.log 2>/dev/null || true").stdout)?.[0],
-      300_000,
+      () => /IE-LAB-GUEST-UP bob-vm root=\/dev\/sda1 up=\S+/.exec(onHost("lab4", "cat /var/log/libvirt/qemu/rental-bob-vm-serial.log 2>/dev/null || true").stdout)?.[0],
+      600_000,
       3000,
     );
     console.log(`bob-vm on lab4, same RBD image ${bobImageId}: ${marker}`);
+    // The guest sees the same disk and address, and presents the same host key (strict known_hosts).
+    const seen = await waitFor("bob's login to bob-vm on lab4", () => {
+      const r = asBob("lab4", "hostname; cat ~/refresh-proof; ip -4 -o addr show scope global | awk '{print $4}'", true);
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    }, 300_000, 5000);
+    console.log(`bob in bob-vm through lab4:\n${seen}`);
+    expect(seen.split("\n")).toEqual(["bob-vm", bobProof, "10.77.8.11/24"]);
   });
 
   it("lab3 leaves the stack: purged from the maps, gone from sinfo", async () => {
