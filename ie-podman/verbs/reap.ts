@@ -1,14 +1,23 @@
 /**
  * `ie-podman reap`: run by the reaper's systemd timer (root, not through sudo). Removes ie-podman's
- * containers stopped longer than the inventory's limit and frees their leases.
+ * containers stopped longer than the inventory's limit and frees their leases. Each removal is an audit line
+ * under its owner's uid and name (`ie-podman ps` told them beforehand: "removed in ...").
  */
+import { spawnSync } from "node:child_process";
 import { verbArgs } from "../args";
+import { parsePasswdLine } from "../caller";
 import { audit } from "../audit";
 import { UsageError, type VerbContext } from "../context";
 import { leasesToReap, reconcile, withoutContainers } from "../leases";
 import { humanDuration } from "../ownership";
 import { podman } from "../podman";
 import { withLedger } from "../store";
+
+/** The user name of `uid` (getent), or `uid N` when the passwd database does not know it. */
+function userName(uid: number): string {
+  const r = spawnSync("getent", ["passwd", "--", String(uid)], { encoding: "utf8" });
+  return (r.status === 0 ? parsePasswdLine(r.stdout)?.name : undefined) ?? `uid ${uid}`;
+}
 
 export async function reap(argv: readonly string[], ctx: VerbContext): Promise<number> {
   if (ctx.caller !== undefined) throw new UsageError("ie-podman reap is the reaper's (root's timer): users remove their own containers with ie-podman rm");
@@ -27,7 +36,8 @@ export async function reap(argv: readonly string[], ctx: VerbContext): Promise<n
   for (const lease of reaped) {
     const line = `${dryRun ? "would remove" : "removed"} ${lease.container.slice(0, 12)} (uid ${lease.uid}, stopped for ${humanDuration(now - (lease.stoppedAt ?? now))})`;
     process.stdout.write(`${line}\n`);
-    if (!dryRun) audit(ctx.config.auditLog, { uid: 0, user: "root", verb: "reap", args: [lease.container], decision: "done", detail: line });
+    // In the owner's audit trail (their uid, as the drain does): the user's history shows where it went.
+    if (!dryRun) audit(ctx.config.auditLog, { uid: lease.uid, user: userName(lease.uid), verb: "reap", args: [lease.container], decision: "done", detail: line });
   }
   if (reaped.length === 0) process.stdout.write("nothing to reap\n");
   return 0;
