@@ -22,9 +22,9 @@ export const HELP: Readonly<Record<string, VerbHelp>> = {
     ],
   },
   ps: {
-    usage: "ie-podman ps [-a|--all] [--json|--tsv]",
+    usage: "ie-podman ps [-a|--all] [--json]",
     summary: "list your containers (running; -a all, with how long each has been stopped and when the reaper removes it)",
-    details: ["--tsv: name, state, address, seconds until removal; tab-separated, no header (what the login message reads)"],
+    details: ["It also refreshes what the message at login shows of your containers (the reaper does so every hour)."],
   },
   stop: { usage: "ie-podman stop [-t SECONDS] CONTAINER...", summary: "stop your containers", details: [] },
   start: { usage: "ie-podman start [-a [-i]] CONTAINER...", summary: "start your stopped containers (-a: attached)", details: [] },

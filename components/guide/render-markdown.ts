@@ -35,7 +35,7 @@ export function topicMarker(topic: string): string {
 
 /** A section as Markdown: its topic marker and `##` heading, then the body. */
 export function sectionMarkdown(s: Section): string {
-  return `${topicMarker(s.topic)}\n## ${s.title}\n\n${s.body}\n`;
+  return `${topicMarker(s.topic)}\n## ${s.title}\n\n${s.body}`;
 }
 
 export function renderGuide(f: GuideFacts, lang: Lang): Guide {

@@ -3,6 +3,7 @@
  * user's language), the login summary (the user's containers, rental VMs and jobs) and the profile.d stub
  * that runs it for interactive logins only. Pure: facts in, bash out.
  */
+import { STATUS_DIR } from "../../ie-podman/status";
 import type { GuideFacts } from "./facts";
 
 /** Where the guide lives on a host; `ie-help` and the login summary read only below it. */
@@ -70,27 +71,24 @@ function rentalArms(f: GuideFacts): string {
 }
 
 /**
- * The login summary: one screen of the user's own state. Containers come from `ie-podman ps -a --tsv` (on
- * container hosts), jobs from `squeue --me` (where Slurm's client is), both at once and bounded by
- * `timeout`, so a slow daemon costs a login at most that bound; rental VMs are from the stack, baked in.
+ * The login summary: one screen of the user's own state. Containers come from the user's ie-podman status
+ * file (refreshed by every `ie-podman ps` and hourly by the reaper: starting node and podman at each login
+ * would take longer than a login may), jobs from `squeue --me` (where Slurm's client is) bounded by
+ * `timeout`, rental VMs from the stack, baked in.
  */
 export function renderLoginSummary(f: GuideFacts): string {
   return `#!/bin/bash
 # The department's login message (managed by ie-infra): the user's containers on this host (with when the
 # reaper removes each stopped one; those within ${WARN_DAYS} days listed apart), rental VMs, queued and
 # running jobs, and a pointer to ie-help. Run by ${PROFILE_PATH} for interactive logins; reads nothing
-# but the user's own state. IE_LOGIN_TIMEOUT bounds each query (seconds, default 1).
+# but the user's own state. IE_LOGIN_TIMEOUT bounds the job query (seconds, default 1);
+# IE_PODMAN_STATUS_DIR overrides where ie-podman's status files are.
 set -euo pipefail
 case "\${LC_ALL:-\${LC_MESSAGES:-\${LANG:-}}}" in ja*) ja=1 ;; *) ja= ;; esac
 msg() { if [ -n "$ja" ]; then printf '%s\\n' "$2"; else printf '%s\\n' "$1"; fi; }
 user=$(id -un)
-bound=\${IE_LOGIN_TIMEOUT:-1}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# Both queries at once; each is cut off after $bound seconds.
-if command -v ie-podman >/dev/null; then timeout "$bound" ie-podman ps -a --tsv >"$tmp/containers" 2>/dev/null & fi
-if command -v squeue >/dev/null; then timeout "$bound" squeue --me -h -o '%i %T %j %P %M' >"$tmp/jobs" 2>/dev/null & fi
-wait || true
+status="\${IE_PODMAN_STATUS_DIR:-${STATUS_DIR}}/$(id -u).tsv"
+now=$(date +%s)
 human() { # seconds -> "2d 3h" / "5h 10m" / "12m"
   local s=$1
   if [ "$s" -ge 86400 ]; then echo "$((s / 86400))d $((s % 86400 / 3600))h"
@@ -98,23 +96,34 @@ human() { # seconds -> "2d 3h" / "5h 10m" / "12m"
   else echo "$((s / 60))m"; fi
 }
 msg "ie-help: how to use this system (ie-help slurm, ie-help containers, ...)" "ie-help: このシステムの使い方 (ie-help slurm, ie-help containers など)"
-if [ -s "$tmp/containers" ]; then
-  msg "Your containers on $(hostname):" "$(hostname) 上のあなたのコンテナ:"
-  soon=()
-  n=0
-  while IFS=$'\\t' read -r name state ip removal; do
-    n=$((n + 1))
-    [ "$n" -le 8 ] || continue
-    line="  $name  $state  $ip"
-    if [ "$removal" != "-" ]; then
-      line="$line  $(msg "removed in $(human "$removal")" "$(human "$removal") 後に削除")"
-      if [ "$removal" -le $((${WARN_DAYS} * 86400)) ]; then soon+=("$name"); fi
+if [ -r "$status" ]; then
+  IFS= read -r header <"$status" || header=
+  at=\${header##* }
+  if [[ "$at" =~ ^[0-9]+$ ]]; then
+    when=$(date -d "@$at" +%H:%M)
+    lines=()
+    soon=()
+    n=0
+    while IFS=$'\\t' read -r name state ip removeat; do
+      case "$name" in '#'*|'') continue ;; esac
+      n=$((n + 1))
+      [ "$n" -le 8 ] || continue
+      line="  $name  $state  $ip"
+      if [[ "$removeat" =~ ^[0-9]+$ ]]; then
+        left=$((removeat > now ? removeat - now : 0))
+        line="$line  $(msg "removed in $(human "$left")" "$(human "$left") 後に削除")"
+        if [ "$left" -le $((${WARN_DAYS} * 86400)) ]; then soon+=("$name"); fi
+      fi
+      lines+=("$line")
+    done <"$status"
+    if [ "$n" -gt 0 ]; then
+      msg "Your containers on $(hostname) (as of $when; ie-podman ps for now):" "$(hostname) 上のあなたのコンテナ ($when 時点。最新は ie-podman ps):"
+      printf '%s\\n' "\${lines[@]}"
+      if [ "$n" -gt 8 ]; then msg "  ... and $((n - 8)) more: ie-podman ps -a" "  ... ほか $((n - 8)) 個: ie-podman ps -a"; fi
+      if [ "\${#soon[@]}" -gt 0 ]; then
+        msg "  Removed within ${WARN_DAYS} days: \${soon[*]} (ie-podman start NAME keeps one; copy results to your home)" "  ${WARN_DAYS} 日以内に削除: \${soon[*]} (残すには ie-podman start 名前、結果はホームへ)"
+      fi
     fi
-    printf '%s\\n' "$line"
-  done <"$tmp/containers"
-  if [ "$n" -gt 8 ]; then msg "  ... and $((n - 8)) more: ie-podman ps -a" "  ... ほか $((n - 8)) 個: ie-podman ps -a"; fi
-  if [ "\${#soon[@]}" -gt 0 ]; then
-    msg "  Removed within ${WARN_DAYS} days: \${soon[*]} (ie-podman start NAME keeps one; copy results to your home)" "  ${WARN_DAYS} 日以内に削除: \${soon[*]} (残すには ie-podman start 名前、結果はホームへ)"
   fi
 fi
 rentals=$(case "$user" in
@@ -124,11 +133,14 @@ if [ -n "$rentals" ]; then
   msg "Your rental VMs (ssh -i YOUR-KEY $user@ADDRESS):" "あなたの仮想マシン (ssh -i 鍵 $user@アドレス):"
   while read -r name ip; do printf '  %s  %s\\n' "$name" "$ip"; done <<<"$rentals"
 fi
-if [ -s "$tmp/jobs" ]; then
-  msg "Your jobs (squeue --me):" "あなたのジョブ (squeue --me):"
-  head -n 5 "$tmp/jobs" | sed 's/^/  /'
-  total=$(wc -l <"$tmp/jobs")
-  if [ "$total" -gt 5 ]; then msg "  ... and $((total - 5)) more" "  ... ほか $((total - 5)) 件"; fi
+if command -v squeue >/dev/null; then
+  jobs=$(timeout "\${IE_LOGIN_TIMEOUT:-1}" squeue --me -h -o '%i %T %j %P %M' 2>/dev/null || true)
+  if [ -n "$jobs" ]; then
+    msg "Your jobs (squeue --me):" "あなたのジョブ (squeue --me):"
+    head -n 5 <<<"$jobs" | sed 's/^/  /'
+    total=$(wc -l <<<"$jobs")
+    if [ "$total" -gt 5 ]; then msg "  ... and $((total - 5)) more" "  ... ほか $((total - 5)) 件"; fi
+  fi
 fi
 exit 0
 `;

@@ -120,6 +120,29 @@ describe("ie-podman's refusals in the guide", () => {
   });
 });
 
+describe("the lab's guide, word for word", () => {
+  // Golden files: a change of wording or of the stack shows in review (update with vitest -u).
+  it.each(["ja", "en"] as const)("%s", async (lang) => {
+    const guide = renderGuides(stack("lab")).guides.find((g) => g.lang === lang);
+    await expect(guide?.markdown).toMatchFileSnapshot(`testdata/lab.${lang}.md`);
+  });
+});
+
+describe("the guide's stack fields", () => {
+  const withSite = (lines: string) =>
+    loadStackText(readFileSync(join(ROOT, "stacks", "Pulumi.ie.yaml"), "utf8").replace(/^ {4}contact: .*$/m, lines), "Pulumi.ie.yaml", { baseDir: ROOT }).diagnostics.filter((d) => d.severity === "error");
+
+  it("refuses an empty contact and an image given as a transport, naming the field and line", () => {
+    const errors = withSite('    contact: "  "\n    exampleImage: docker-archive:/etc/shadow');
+    expect(errors.map((d) => `${d.line} ${d.path.join(".")}`)).toEqual(["8 site.contact", "9 site.exampleImage"]);
+    expect(errors[1].message).toMatch(/not a transport/);
+  });
+
+  it("defaults the example image to a public one", () => {
+    expect(renderGuides(stack("ie")).facts.exampleImage).toBe("docker.io/library/ubuntu:24.04");
+  });
+});
+
 describe("site.contact", () => {
   it("is printed where users look for help, and defaults to the teaching staff", () => {
     const withContact = renderGuides(stack("ie")).guides[1];

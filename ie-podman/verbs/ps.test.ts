@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Lease } from "../leases";
 import type { PodmanContainer } from "../ownership";
-import { psRows, psTable, psTsv } from "./ps";
+import { psRows, psTable } from "./ps";
 
 const NOW = 1_800_000_000;
 const WEEK = 7 * 86400;
@@ -47,8 +47,4 @@ describe("ie-podman ps", () => {
     expect(psRows(containers, leases, 2001, NOW, true, WEEK)[1].removedInSeconds).toBeUndefined();
   });
 
-  it("prints tab-separated lines for the login message", () => {
-    const rows = psRows(containers, leases, 2001, NOW, true, WEEK);
-    expect(psTsv(rows)).toBe("n-a1\trunning\t10.89.60.2\t-\nn-a2\texited\t-\t-\nn-a3\texited\t-\t0\n");
-  });
 });

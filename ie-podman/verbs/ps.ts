@@ -1,12 +1,13 @@
 /**
  * `ie-podman ps`: the caller's containers with the address, the GPUs, how long each has been stopped and when
- * the reaper will remove it. `--tsv` is the login message's format: one line per container, no header.
+ * the reaper will remove it. It also refreshes the caller's status file, which the login message reads.
  */
 import { verbArgs } from "../args";
 import { type VerbContext, userOf } from "../context";
 import { LIVE_STATES, exitTime, type Lease } from "../leases";
 import { humanDuration, ownContainers, type PodmanContainer } from "../ownership";
 import { podman } from "../podman";
+import { STATUS_DIR, statusText, writeStatus } from "../status";
 import { readLedger } from "../store";
 
 /** One row of `ps`, as `--json` prints it. */
@@ -74,20 +75,20 @@ export function psTable(rows: readonly PsRow[]): string {
   return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
 }
 
-/**
- * One tab-separated line per row, no header: name, state, address ("-"), seconds until removal ("-"). Names
- * and states hold no tab (Podman's names are [a-zA-Z0-9_.-]); the login message reads it with `read`.
- */
-export function psTsv(rows: readonly PsRow[]): string {
-  return rows.map((r) => [r.name, r.state, r.ip ?? "-", r.removedInSeconds !== undefined ? String(r.removedInSeconds) : "-"].join("\t") + "\n").join("");
-}
-
 export async function ps(argv: readonly string[], ctx: VerbContext): Promise<number> {
   const caller = userOf(ctx);
-  const { values, positionals } = verbArgs("ps", argv, { all: { type: "boolean", short: "a" }, json: { type: "boolean" }, tsv: { type: "boolean" } });
+  const { values, positionals } = verbArgs("ps", argv, { all: { type: "boolean", short: "a" }, json: { type: "boolean" } });
   if (positionals.length > 0) throw new Error(`ie-podman ps takes no arguments, got '${positionals[0]}'`);
   ctx.allowed("list own containers");
-  const rows = psRows(podman.containers(), readLedger(ctx.config.ledger).leases, caller.uid, ctx.now(), values.all === true, ctx.config.reapAfterSeconds);
-  process.stdout.write(values.json === true ? `${JSON.stringify(rows, null, 2)}\n` : values.tsv === true ? psTsv(rows) : psTable(rows));
+  const now = ctx.now();
+  const containers = podman.containers();
+  const leases = readLedger(ctx.config.ledger).leases;
+  const rows = psRows(containers, leases, caller.uid, now, values.all === true, ctx.config.reapAfterSeconds);
+  process.stdout.write(values.json === true ? `${JSON.stringify(rows, null, 2)}\n` : psTable(rows));
+  try {
+    writeStatus(STATUS_DIR, caller.uid, caller.gid, statusText(psRows(containers, leases, caller.uid, now, true, ctx.config.reapAfterSeconds), caller.uid, now));
+  } catch {
+    // The login message is a convenience: a status file that cannot be written leaves the last one (or none).
+  }
   return 0;
 }

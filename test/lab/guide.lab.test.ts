@@ -167,6 +167,9 @@ describe("what the stack installed for users", () => {
 for (const x of l.leases) if (x.container===${JSON.stringify(due.id)}) x.stoppedAt=now-${reapAfter - 86400};
 fs.writeFileSync(f, JSON.stringify(l));`;
     must(onHost(containerHost, "node", age), "age the ledger");
+    // The hourly reaper refreshes every owner's status file (what the login message reads); 'due' is not old enough to go.
+    must(onHost(containerHost, "systemctl start ie-podman-reap.service"), "run the reaper unit");
+    expect(must(onHost(containerHost, `stat -c '%U:%G %a' /run/ie-podman/status/${inventory.users.find((u) => u.name === USER)?.uid}.tsv`), "status file").trim()).toBe(`root:${USER} 640`);
     const job = must(asUser(controller, USER, "sbatch --parsable --job-name waiting --output /dev/null --wrap 'sleep 120'"), "a job").trim().split(";")[0];
     await waitFor(`job ${job} listed`, () => (/\d/.test(asUser(controller, USER, `squeue -h -j ${job}`).stdout) ? job : undefined), 30_000);
 
