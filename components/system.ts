@@ -8,6 +8,8 @@ import * as random from "@pulumi/random";
 import { ieProgramBundle } from "../ie-podman/bundle";
 import { CephCluster, cephDepartureGuard } from "./ceph/cephCluster";
 import { ContainerHost } from "./containers/containerHost";
+import { guideFiles, guideHosts } from "./guide/render";
+import { UserGuide } from "./guide/userGuide";
 import { POOL_NETWORK, containerHosts } from "./containers/render";
 import { RentalVm, type RentalSummary } from "./vm/rentalVm";
 import { vmLayout } from "./vm/render-layout";
@@ -84,6 +86,8 @@ export class EducationSystem extends pulumi.ComponentResource {
   public readonly rentals: ReadonlyMap<string, RentalVm>;
   /** Container hosts by host name. */
   public readonly containerHosts: ReadonlyMap<string, ContainerHost>;
+  /** The users' guide, ie-help and the login message, by login host name. */
+  public readonly guides: ReadonlyMap<string, UserGuide>;
   public readonly outputs: SystemOutputs;
 
   constructor(name: string, args: EducationSystemArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -148,6 +152,15 @@ export class EducationSystem extends pulumi.ComponentResource {
       containers = { hosts: layouts.map((l) => l.host.name), pool: inventory.containers.ipPool, network: POOL_NETWORK, reapAfterSeconds: inventory.containers.reapAfter };
     }
     this.containerHosts = containerHostMap;
+
+    // The users' guide on every host users log in to; after ie-podman where there is one (the login message calls it).
+    const files = guideFiles(inventory);
+    const guides = new Map<string, UserGuide>();
+    for (const name of guideHosts(inventory)) {
+      const containerHost = containerHostMap.get(name);
+      guides.set(name, new UserGuide(`${name}-guide`, { host: this.hostNamed(name), files, dependsOn: containerHost !== undefined ? [containerHost.ready] : [] }, { parent: this }));
+    }
+    this.guides = guides;
 
     const rentals = new Map<string, RentalVm>();
     if (inventory.vms !== undefined) {

@@ -21,7 +21,11 @@ export const HELP: Readonly<Record<string, VerbHelp>> = {
       "--security-opt, host namespaces, --user, ...) is refused with the reason.",
     ],
   },
-  ps: { usage: "ie-podman ps [-a|--all] [--json]", summary: "list your containers (running; -a all, with how long each has been stopped)", details: [] },
+  ps: {
+    usage: "ie-podman ps [-a|--all] [--json]",
+    summary: "list your containers (running; -a all, with how long each has been stopped and when the reaper removes it)",
+    details: ["It also refreshes what the message at login shows of your containers (the reaper does so every hour)."],
+  },
   stop: { usage: "ie-podman stop [-t SECONDS] CONTAINER...", summary: "stop your containers", details: [] },
   start: { usage: "ie-podman start [-a [-i]] CONTAINER...", summary: "start your stopped containers (-a: attached)", details: [] },
   rm: {

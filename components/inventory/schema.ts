@@ -357,6 +357,20 @@ export const siteSchema = z.strictObject({
   hostNetwork: cidr,
   /** Extra apt packages on every host. */
   extraPackages: z.array(z.string()).default([]),
+  /**
+   * Where users get help, as the users' guide and `ie-help` print it (a mail address, a room, a URL). Defaults
+   * to "your course's teaching staff" (the guide says so when the stack names no one).
+   */
+  contact: z.string().trim().min(1, { error: "write who users ask (a mail address, a room, a URL), or leave contact out" }).optional(),
+  /**
+   * The image the users' guide's container examples use, as `ie-podman run` takes it. Defaults to
+   * `docker.io/library/ubuntu:24.04`. The lab names an image made on its hosts (no registry reachable there).
+   */
+  exampleImage: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, { error: "an image reference such as docker.io/library/ubuntu:24.04" })
+    .refine((s) => !s.includes(":/"), { error: "an image reference, not a transport (ie-podman refuses docker-archive:/PATH and the like)" })
+    .default("docker.io/library/ubuntu:24.04"),
 });
 
 /** The whole `ie:` namespace of a stack file, keys without their `ie:` prefix. */

@@ -4,6 +4,7 @@ import type { PodmanContainer } from "../ownership";
 import { psRows, psTable } from "./ps";
 
 const NOW = 1_800_000_000;
+const WEEK = 7 * 86400;
 const c = (id: string, owner: string, state: string, exitedAt = 0): PodmanContainer => ({
   Id: id.padEnd(64, "0"),
   Names: [`n-${id}`],
@@ -20,20 +21,30 @@ const leases: Lease[] = [
 
 describe("ie-podman ps", () => {
   it("lists the caller's running containers, or all of them with -a", () => {
-    expect(psRows(containers, leases, 2001, NOW, false).map((r) => r.name)).toEqual(["n-a1"]);
-    expect(psRows(containers, leases, 2001, NOW, true).map((r) => r.name)).toEqual(["n-a1", "n-a2", "n-a3"]);
-    expect(psRows(containers, leases, 2002, NOW, true).map((r) => r.name)).toEqual(["n-b1"]);
+    expect(psRows(containers, leases, 2001, NOW, false, WEEK).map((r) => r.name)).toEqual(["n-a1"]);
+    expect(psRows(containers, leases, 2001, NOW, true, WEEK).map((r) => r.name)).toEqual(["n-a1", "n-a2", "n-a3"]);
+    expect(psRows(containers, leases, 2002, NOW, true, WEEK).map((r) => r.name)).toEqual(["n-b1"]);
   });
 
   it("shows address and GPUs from the ledger and how long each has been stopped (the ledger's time first)", () => {
-    const rows = psRows(containers, leases, 2001, NOW, true);
+    const rows = psRows(containers, leases, 2001, NOW, true, WEEK);
     expect(rows[0]).toMatchObject({ ip: "10.89.60.2", gpus: [1] });
     expect(rows[0].stoppedForSeconds).toBeUndefined();
     expect(rows[1].stoppedForSeconds).toBe(3600);
     expect(rows[2].stoppedForSeconds).toBe(8 * 86400);
     const table = psTable(rows).split("\n");
-    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+IMAGE\s+STATE\s+IP\s+GPUS\s+STOPPED FOR$/);
-    expect(table[1]).toMatch(/^a10000000000\s+n-a1\s+localhost\/base:latest\s+running\s+10\.89\.60\.2\s+1\s+-$/);
-    expect(table[3]).toMatch(/exited\s+-\s+-\s+8d 0h$/);
+    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+IMAGE\s+STATE\s+IP\s+GPUS\s+STOPPED FOR\s+REAPER$/);
+    expect(table[1]).toMatch(/^a10000000000\s+n-a1\s+localhost\/base:latest\s+running\s+10\.89\.60\.2\s+1\s+-\s+-$/);
+    expect(table[3]).toMatch(/exited\s+-\s+-\s+8d 0h\s+removed within the hour$/);
   });
+
+  it("says when the reaper removes each stopped container it leased, by the reaper's own rule", () => {
+    const withLease: Lease[] = [...leases, { container: "a2".padEnd(64, "0"), uid: 2001, gpus: [], since: "x", stoppedAt: NOW - 5 * 86400 - 3600 }];
+    const rows = psRows(containers, withLease, 2001, NOW, true, WEEK);
+    expect(rows.map((r) => r.removedInSeconds)).toEqual([undefined, 86400 + 23 * 3600, 0]);
+    expect(psTable(rows).split("\n")[2]).toMatch(/5d 1h\s+removed in 1d 23h$/);
+    // No lease, no reaper: a container ie-podman did not lease is not its to remove.
+    expect(psRows(containers, leases, 2001, NOW, true, WEEK)[1].removedInSeconds).toBeUndefined();
+  });
+
 });

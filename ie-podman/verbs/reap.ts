@@ -1,14 +1,32 @@
 /**
  * `ie-podman reap`: run by the reaper's systemd timer (root, not through sudo). Removes ie-podman's
- * containers stopped longer than the inventory's limit and frees their leases.
+ * containers stopped longer than the inventory's limit and frees their leases. Each removal is an audit line
+ * under its owner's uid and name (`ie-podman ps` told them beforehand: "removed in ..."). Then every owner's
+ * status file is refreshed (status.ts): the login message shows what the reaper will take next.
  */
+import { spawnSync } from "node:child_process";
 import { verbArgs } from "../args";
+import { type PasswdEntry, parsePasswdLine } from "../caller";
 import { audit } from "../audit";
 import { UsageError, type VerbContext } from "../context";
 import { leasesToReap, reconcile, withoutContainers } from "../leases";
 import { humanDuration } from "../ownership";
 import { podman } from "../podman";
-import { withLedger } from "../store";
+import { OWNER_LABEL } from "../policy";
+import { STATUS_DIR, statusText, statusUids, writeStatus } from "../status";
+import { readLedger, withLedger } from "../store";
+import { psRows } from "./ps";
+
+/** The passwd entry of `uid` (getent), if the passwd database knows it. */
+function passwdOf(uid: number): PasswdEntry | undefined {
+  const r = spawnSync("getent", ["passwd", "--", String(uid)], { encoding: "utf8" });
+  return r.status === 0 ? parsePasswdLine(r.stdout) : undefined;
+}
+
+/** The user name of `uid`, or `uid N` when the passwd database does not know it. */
+function userName(uid: number): string {
+  return passwdOf(uid)?.name ?? `uid ${uid}`;
+}
 
 export async function reap(argv: readonly string[], ctx: VerbContext): Promise<number> {
   if (ctx.caller !== undefined) throw new UsageError("ie-podman reap is the reaper's (root's timer): users remove their own containers with ie-podman rm");
@@ -27,8 +45,29 @@ export async function reap(argv: readonly string[], ctx: VerbContext): Promise<n
   for (const lease of reaped) {
     const line = `${dryRun ? "would remove" : "removed"} ${lease.container.slice(0, 12)} (uid ${lease.uid}, stopped for ${humanDuration(now - (lease.stoppedAt ?? now))})`;
     process.stdout.write(`${line}\n`);
-    if (!dryRun) audit(ctx.config.auditLog, { uid: 0, user: "root", verb: "reap", args: [lease.container], decision: "done", detail: line });
+    // In the owner's audit trail (their uid, as the drain does): the user's history shows where it went.
+    if (!dryRun) audit(ctx.config.auditLog, { uid: lease.uid, user: userName(lease.uid), verb: "reap", args: [lease.container], decision: "done", detail: line });
   }
   if (reaped.length === 0) process.stdout.write("nothing to reap\n");
+  if (!dryRun) refreshStatus(ctx, now);
   return 0;
+}
+
+/**
+ * Every owner's status file (the login message's source) brought up to date: owners of containers and owners
+ * of an existing file (whose containers may all be gone). A file that cannot be written is skipped.
+ */
+function refreshStatus(ctx: VerbContext, now: number): void {
+  const containers = podman.containers();
+  const leases = readLedger(ctx.config.ledger).leases;
+  const owners = new Set([...containers.flatMap((c) => (/^\d+$/.test(c.Labels?.[OWNER_LABEL] ?? "") ? [Number(c.Labels?.[OWNER_LABEL])] : [])), ...statusUids(STATUS_DIR)]);
+  for (const uid of owners) {
+    const gid = passwdOf(uid)?.gid;
+    if (gid === undefined) continue;
+    try {
+      writeStatus(STATUS_DIR, uid, gid, statusText(psRows(containers, leases, uid, now, true, ctx.config.reapAfterSeconds), uid, now));
+    } catch {
+      // Only the login message reads it.
+    }
+  }
 }

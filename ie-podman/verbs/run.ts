@@ -37,6 +37,9 @@ export async function run(argv: readonly string[], ctx: VerbContext): Promise<nu
     const lease = { container: id, uid: caller.uid, ...(ip !== undefined ? { ip } : {}), gpus, since: new Date(ctx.now() * 1000).toISOString() };
     return { ledger: withLease(ledger, lease), result: { id, ip, gpus } };
   });
+  // What the user asked for, on stderr (stdout stays the container's, or the id with -d).
+  const given = [...(created.ip !== undefined ? [`address ${created.ip}`] : []), ...(created.gpus.length > 0 ? [`GPU ${created.gpus.join(",")}`] : [])];
+  if (given.length > 0) process.stderr.write(`ie-podman: ${created.id.slice(0, 12)}: ${given.join(", ")}\n`);
   if (request.detach) {
     try {
       podman.capture(["start", "--", created.id]);

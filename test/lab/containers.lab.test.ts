@@ -204,10 +204,13 @@ fs.writeFileSync(f, JSON.stringify(l));`;
     must(onHost(HOST, "node", node), "age the ledger");
     const ps = must(as("alice", "ie-podman ps -a"), "ps -a");
     expect(ps).toMatch(/old\s.*exited\s.*8d 0h/);
-    expect(ps).toMatch(/recent\s.*exited\s.*1d 0h/);
+    expect(ps).toMatch(/recent\s.*exited\s.*1d 0h\s+removed in (6d 0h|5d 23h)$/m);
+    expect(ps).toMatch(/old\s.*removed within the hour$/m);
     must(onHost(HOST, "systemctl start ie-podman-reap.service"), "run the reaper unit");
     const audit = must(onHost(HOST, "grep '\"verb\":\"reap\"' /var/log/ie-podman/audit.log | tail -n 5"), "reaper's audit lines");
     expect(audit).toContain(`removed ${old.id.slice(0, 12)} (uid 2001, stopped for 8d 0h)`);
+    // In the owner's audit trail: the line carries alice's uid and name.
+    expect(audit).toMatch(new RegExp(`"uid":2001,"user":"alice","verb":"reap","args":\\["${old.id}"\\]`));
     const after = psOf("alice").map((r) => r.name);
     expect(after).toContain("recent");
     expect(after).not.toContain("old");

@@ -56,10 +56,14 @@ describe("the ie stack as the engine sees it", () => {
     expect(commands.filter((r) => r.inputs.addPreviousOutputInEnv !== false).map((r) => r.name)).toEqual([]);
   });
 
-  it("keeps all inputs within 1 MiB (large artifacts are kept by digest)", () => {
+  it("keeps all inputs within 1.25 MiB (large artifacts are kept by digest)", () => {
     const bytes = [...first.values()].reduce((n, inputs) => n + Buffer.byteLength(inputs), 0);
     console.log(`ie stack inputs: ${bytes} bytes (${(bytes / 1024).toFixed(0)} KiB) in ${first.size} resources`);
-    expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    // Every ManagedFile costs about 2.6 KB whatever its size (its connection and the provider's text): the
+    // users' guide's 7 files on the 5 login hosts added about 90 KB over the 1 MiB this was before.
+    expect(bytes).toBeLessThanOrEqual(1.25 * 1024 * 1024);
+    // No single resource carries a large artifact.
+    expect(Math.max(...[...first.values()].map((inputs) => Buffer.byteLength(inputs)))).toBeLessThan(64 * 1024);
   });
 
   it("serializes a small ManagedFile provider that names no path of this checkout and loads the compiled bundle", () => {
