@@ -109,10 +109,15 @@ if (typeof words === "string") {
   process.stderr.write(`ie-podman: ${words}\n`);
   process.exit(2);
 }
-main(words).then(
-  (status) => process.exit(status),
-  (e: unknown) => {
-    process.stderr.write(`ie-podman: ${(e as Error).message}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exit once stdout and stderr have written everything: on a pipe their writes are asynchronous, and an
+ * exit at once cuts the output at the pipe's 64 KiB (a long `ps --json` lost its end).
+ */
+function exitAfterOutput(status: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(status)));
+}
+
+main(words).then(exitAfterOutput, (e: unknown) => {
+  process.stderr.write(`ie-podman: ${(e as Error).message}\n`);
+  exitAfterOutput(1);
+});
