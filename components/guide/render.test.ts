@@ -17,9 +17,9 @@ import { REFUSAL_JA } from "./sections-containers";
 
 const ROOT = join(__dirname, "..", "..");
 
-/** A shipped stack, its host keys replaced (the guide reads none; the lab's key files may not exist yet). */
+/** A shipped stack, its host and owner keys inline (the guide reads none; the lab's key files may not exist yet). */
 function stack(name: string, edit: (text: string) => string = (t) => t): Inventory {
-  const text = edit(readFileSync(join(ROOT, "stacks", `Pulumi.${name}.yaml`), "utf8")).replace(/hostKey: file:\S+/g, "hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSFAS4fOyWfOPySdAyfsrINbO3AbiTCC4vfCkpCOnye");
+  const text = edit(readFileSync(join(ROOT, "stacks", `Pulumi.${name}.yaml`), "utf8")).replace(/(hostKey|sshKey): "?file:[^\s"]+"?/g, "$1: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSFAS4fOyWfOPySdAyfsrINbO3AbiTCC4vfCkpCOnye");
   const { inventory, diagnostics } = loadStackText(text, `Pulumi.${name}.yaml`, { baseDir: ROOT });
   if (inventory === undefined) throw new Error(diagnostics.map((d) => d.message).join("\n"));
   return inventory;

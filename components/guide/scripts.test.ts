@@ -23,7 +23,7 @@ const uid = userInfo().uid;
 let dir: string;
 
 function labInventory() {
-  const text = readFileSync(join(ROOT, "stacks", "Pulumi.lab.yaml"), "utf8").replace(/hostKey: file:\S+/g, "hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSFAS4fOyWfOPySdAyfsrINbO3AbiTCC4vfCkpCOnye");
+  const text = readFileSync(join(ROOT, "stacks", "Pulumi.lab.yaml"), "utf8").replace(/(hostKey|sshKey): "?file:[^\s"]+"?/g, "$1: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSFAS4fOyWfOPySdAyfsrINbO3AbiTCC4vfCkpCOnye");
   const { inventory } = loadStackText(text, "Pulumi.lab.yaml", { baseDir: ROOT });
   if (inventory === undefined) throw new Error("the lab stack does not validate");
   return inventory;
