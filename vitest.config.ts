@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           globalSetup: ["test/setup/prerequisites.ts"],
-          include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts", "test/stack/**/*.test.ts", "test/engine/**/*.test.ts"],
+          include: ["components/**/*.test.ts", "scripts/**/*.test.ts", "ie-podman/**/*.test.ts", "test/unit/**/*.test.ts", "test/stack/**/*.test.ts", "test/engine/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.lab.test.ts", "node_modules/**"],
           testTimeout: 30_000,
           hookTimeout: 60_000,

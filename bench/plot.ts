@@ -1,0 +1,69 @@
+/**
+ * A Plot as an SVG line chart, rendered by Vega headless (renderer "none": no browser, no canvas): the
+ * median of every point, one line per series, a legend, axis labels, log2 x when the plot asks for it.
+ * The spec is plain Vega (not Vega-Lite) so that it type-checks with this project's module resolution.
+ */
+import type { Spec } from "vega";
+import { median } from "./stats";
+import type { Plot } from "./types";
+
+export const PLOT_WIDTH = 560;
+export const PLOT_HEIGHT = 320;
+
+interface Datum {
+  readonly series: string;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** The Vega spec of a plot (exported so tests can read what is drawn). */
+export function plotSpec(plot: Plot): Spec {
+  const values: Datum[] = plot.series.flatMap((s) =>
+    [...s.points].sort((a, b) => a.x - b.x).map((p) => ({ series: s.label, x: p.x, y: median(p.samples) })),
+  );
+  const xs = [...new Set(values.map((v) => v.x))].sort((a, b) => a - b);
+  const encode = { x: { scale: "x", field: "x" }, y: { scale: "y", field: "y" } };
+  return {
+    width: PLOT_WIDTH,
+    height: PLOT_HEIGHT,
+    padding: 8,
+    background: "white",
+    title: { text: plot.title },
+    data: [{ name: "points", values }],
+    scales: [
+      plot.xLog2 === true
+        ? { name: "x", type: "log", base: 2, domain: { data: "points", field: "x" }, range: "width", nice: false }
+        : { name: "x", type: "linear", domain: { data: "points", field: "x" }, range: "width", zero: false, nice: true },
+      { name: "y", type: "linear", domain: { data: "points", field: "y" }, range: "height", zero: true, nice: true },
+      { name: "color", type: "ordinal", domain: { data: "points", field: "series" }, range: "category" },
+    ],
+    axes: [
+      // The measured x values as ticks: with few points (sizes, doubling file sizes) they are the ones to read.
+      { orient: "bottom", scale: "x", title: plot.xLabel, values: xs, labelOverlap: true },
+      { orient: "left", scale: "y", title: plot.yLabel, grid: true },
+    ],
+    legends: [{ stroke: "color", fill: "color", title: "series", symbolType: "circle" }],
+    marks: [
+      {
+        type: "group",
+        from: { facet: { name: "one", data: "points", groupby: "series" } },
+        marks: [
+          { type: "line", from: { data: "one" }, encode: { enter: { ...encode, stroke: { scale: "color", field: "series" }, strokeWidth: { value: 2 } } } },
+          { type: "symbol", from: { data: "one" }, encode: { enter: { ...encode, fill: { scale: "color", field: "series" }, size: { value: 36 } } } },
+        ],
+      },
+    ],
+  };
+}
+
+/** The plot as SVG text. */
+export async function renderPlot(plot: Plot): Promise<string> {
+  // vega is an ES module with top-level await: loaded by import(), which CommonJS code may do.
+  const vega = await import("vega");
+  const view = new vega.View(vega.parse(plotSpec(plot)), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
