@@ -5,8 +5,14 @@
 import type { BenchPart } from "../types";
 import { programPart } from "./program";
 // Lab parts (needsLab: the runner brings the lab up and applies it before running them) are imported here.
+import { iePodmanPart } from "./iepodman";
+import { storagePart } from "./storage";
+import { vmPart } from "./vm";
 
 export const PARTS: readonly BenchPart[] = [
   programPart,
   // Lab parts go here, in the order the report shows them.
+  storagePart,
+  iePodmanPart,
+  vmPart,
 ];
