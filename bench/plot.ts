@@ -42,7 +42,8 @@ export function plotSpec(plot: Plot): Spec {
       { orient: "bottom", scale: "x", title: plot.xLabel, values: xs, labelOverlap: true },
       { orient: "left", scale: "y", title: plot.yLabel, grid: true },
     ],
-    legends: [{ stroke: "color", fill: "color", title: "series", symbolType: "circle" }],
+    // Series names are whole phrases ("CephFS home (ceph-fuse)"): no truncation.
+    legends: [{ stroke: "color", fill: "color", title: "series", symbolType: "circle", labelLimit: 400 }],
     marks: [
       {
         type: "group",
