@@ -156,6 +156,8 @@ describe("the policy on the real host", () => {
   });
 });
 
+// More than a /24's 254 addresses: ie-podman/leases.test.ts hands out all 1021 of a /22, and the benchmark
+// (npm run bench -- --only ie-podman) runs 500 addressed containers on this host. A scale run, not a test.
 describe("the address pool", () => {
   it("gives 20 parallel runs 20 distinct addresses", () => {
     const out = must(as("alice", "for i in $(seq 20); do ie-podman run --ip -d base sleep 600 > ~/par-$i.id & done; wait; cat ~/par-*.id; rm -f ~/par-*.id"), "20 parallel runs");
@@ -167,27 +169,6 @@ describe("the address pool", () => {
     for (const ip of ips) expect(ip).toMatch(POOL);
     must(asUser(HOST, "alice", `ie-podman rm -f -t 0 ${ids.join(" ")} >/dev/null`), "rm the 20");
   });
-
-  it("hands out more than 254 addresses from the /22, and frees them on rm", () => {
-    removeAllOf("alice");
-    // Containers that exit at once keep their lease until removed: 260 of them hold 260 addresses.
-    // A run whose start fails (crun, rarely, under the lab's load) removes its container and lease and
-    // exits 1; as a user would, each run is tried a second time then. The failures are shown.
-    const runs = must(
-      asUser(HOST, "alice", "rm -f ~/runs.err; seq 260 | xargs -P 3 -I{} sh -c 'ie-podman run --ip -d base true >/dev/null 2>>~/runs.err || ie-podman run --ip -d base true >/dev/null'; cat ~/runs.err 2>/dev/null; rm -f ~/runs.err"),
-      "260 runs",
-    );
-    if (runs.trim() !== "") console.log(`runs tried twice:\n${runs}`);
-    const rows = psOf("alice");
-    const ips = rows.map((r) => r.ip).filter((ip): ip is string => ip !== undefined);
-    expect(ips).toHaveLength(260);
-    expect(new Set(ips).size).toBe(260);
-    expect(ips.some((ip) => ip.startsWith("10.89.61."))).toBe(true);
-    removeAllOf("alice");
-    const ledger = JSON.parse(must(onHost(HOST, "cat /var/lib/ie-podman/ledger.json"), "ledger")) as { leases: unknown[] };
-    expect(ledger.leases).toHaveLength(0);
-    transcript.push("(260 runs of 'ie-podman run --ip -d base true': 260 distinct addresses, up to 10.89.61.x; all freed by ie-podman rm)");
-  }, 900_000);
 });
 
 describe("the reaper", () => {

@@ -1,7 +1,8 @@
 /**
  * VM rental on the lab: every rental of the lab stack runs from an RBD clone of the golden snapshot under
- * TCG, boots to userspace (the guest's marker on its serial console), follows a memory change on the next
- * apply without touching the other VM, and leaves its disk behind when it is removed from the stack.
+ * TCG, boots to userspace (the guest's marker on its serial console), refuses to shrink a disk, and leaves its
+ * disk behind when it is removed from the stack. A memory change (that VM alone restarts) is proven with the
+ * owner's login in vm-login.lab.test.ts: each restart of a guest under TCG costs minutes.
  */
 import { describe, expect, it } from "vitest";
 import type { Document } from "yaml";
@@ -11,6 +12,16 @@ const HOST = "lab1";
 const RENTALS = ["alice-vm", "bob-vm"];
 const rbd = (args: string) => must(onHost(HOST, `rbd --id libvirt ${args}`), `rbd ${args}`);
 const virsh = (args: string) => must(onHost(HOST, `virsh ${args}`), `virsh ${args}`);
+
+/**
+ * What an apply could change of an RBD image: its identity, size, parent and features. Not its access and
+ * modify timestamps, which the running guest moves on its own.
+ */
+function imageIdentity(image: string): Record<string, unknown> {
+  const info = JSON.parse(rbd(`info ${image} --format json`)) as Record<string, unknown>;
+  const { access_timestamp: _a, modify_timestamp: _m, ...rest } = info;
+  return rest;
+}
 
 /** A copy of the lab stack with the rentals changed by `edit`. */
 function withRentals(label: string, edit: (rentals: Record<string, unknown>[]) => Record<string, unknown>[]): string {
@@ -48,22 +59,8 @@ describe("rental VMs on the lab", () => {
     console.log(`${name}: ${marker}`);
   });
 
-  it("applies a memory change to that VM alone", () => {
-    const aliceId = virsh("domid rental-alice-vm").trim();
-    const changed = withRentals("vm-memory", (rentals) => rentals.map((r) => (r.name === "bob-vm" ? { ...r, memory: "384MiB" } : r)));
-    const out = apply("--config-file", changed);
-    const updated = [...out.matchAll(/^\[.*\]\s+\S+\s+update\s+(\S+)/gm)].map((m) => m[1]).sort();
-    expect(updated).toEqual(["lab1-file-bob-vm-domain.xml", "vm-bob-vm"]);
-    expect(virsh("dominfo rental-bob-vm")).toMatch(/Max memory:\s+393216 KiB/);
-    expect(virsh("domstate rental-bob-vm").trim()).toBe("running");
-    expect(virsh("domid rental-alice-vm").trim()).toBe(aliceId);
-    // Back to the stack as written: bob-vm gets its 512 MiB again.
-    apply();
-    expect(virsh("dominfo rental-bob-vm")).toMatch(/Max memory:\s+524288 KiB/);
-  }, 900_000);
-
   it("refuses to shrink a rental's disk, naming it, and changes nothing", () => {
-    const before = rbd("info vms/rental-alice-vm --format json");
+    const before = imageIdentity("vms/rental-alice-vm");
     const changed = withRentals("vm-shrink", (rentals) => rentals.map((r) => (r.name === "alice-vm" ? { ...r, disk: "5GiB" } : r)));
     let failure = "";
     try {
@@ -72,7 +69,7 @@ describe("rental VMs on the lab", () => {
       failure = (e as Error).message;
     }
     expect(failure).toMatch(/refusing to shrink vms\/rental-alice-vm from 10737418240 to 5368709120 bytes/);
-    expect(rbd("info vms/rental-alice-vm --format json")).toBe(before);
+    expect(imageIdentity("vms/rental-alice-vm")).toEqual(before);
     expect(virsh("domstate rental-alice-vm").trim()).toBe("running");
     apply();
   }, 900_000);
