@@ -57,6 +57,19 @@ export const FIXTURE_RESULTS: ResultsFile = {
       tables: [
         { title: "Image build, cold", unit: "s", reference: "rootful podman", rows: [{ label: "rootful podman", samples: [27, 28, 26] }, { label: "rootless vfs", samples: [70, 72, 69] }] },
       ],
+      plots: [
+        {
+          id: "build",
+          title: "Image build time by engine",
+          xLabel: "engine",
+          yLabel: "seconds",
+          categories: ["rootful podman", "podman build, rootless, native overlay"],
+          series: [
+            { label: "cold", points: [{ x: 0, samples: [27, 28] }, { x: 1, samples: [70, 72] }] },
+            { label: "cached", points: [{ x: 0, samples: [1.5] }, { x: 1, samples: [37] }] },
+          ],
+        },
+      ],
     }),
   },
 };

@@ -1,6 +1,7 @@
 /**
  * A Plot as an SVG line chart, rendered by Vega headless (renderer "none": no browser, no canvas): the
- * median of every point, one line per series, a legend, axis labels, log2 x when the plot asks for it.
+ * median of every point, one line per series, a legend, axis labels, log2 x when the plot asks for it; or,
+ * for a plot with categories, grouped bars.
  * The spec is plain Vega (not Vega-Lite) so that it type-checks with this project's module resolution.
  */
 import type { Spec } from "vega";
@@ -16,19 +17,64 @@ interface Datum {
   readonly y: number;
 }
 
+/** What every plot shares: its size, padding, background and title. */
+function frame(plot: Plot): Pick<Spec, "width" | "height" | "padding" | "background" | "title"> {
+  return { width: PLOT_WIDTH, height: PLOT_HEIGHT, padding: 8, background: "white", title: { text: plot.title } };
+}
+
+/** A plot with categories: grouped bars, the median of each series in each category. */
+function barSpec(plot: Plot, categories: readonly string[]): Spec {
+  const values = plot.series.flatMap((s) => s.points.map((p) => ({ series: s.label, category: categories[p.x] ?? String(p.x), y: median(p.samples) })));
+  return {
+    ...frame(plot),
+    data: [{ name: "bars", values }],
+    scales: [
+      { name: "x", type: "band", domain: [...categories], range: "width", padding: 0.2 },
+      { name: "y", type: "linear", domain: { data: "bars", field: "y" }, range: "height", zero: true, nice: true },
+      { name: "color", type: "ordinal", domain: { data: "bars", field: "series" }, range: "category" },
+    ],
+    axes: [
+      { orient: "bottom", scale: "x", title: plot.xLabel, labelAngle: -20, labelAlign: "right", labelLimit: 400 },
+      { orient: "left", scale: "y", title: plot.yLabel, grid: true },
+    ],
+    legends: [{ fill: "color", title: "series", labelLimit: 400 }],
+    marks: [
+      {
+        type: "group",
+        from: { facet: { name: "one", data: "bars", groupby: "category" } },
+        encode: { enter: { x: { scale: "x", field: "category" } } },
+        signals: [{ name: "width", update: "bandwidth('x')" }],
+        scales: [{ name: "pos", type: "band", range: "width", domain: { data: "one", field: "series" } }],
+        marks: [
+          {
+            type: "rect",
+            from: { data: "one" },
+            encode: {
+              enter: {
+                x: { scale: "pos", field: "series" },
+                width: { scale: "pos", band: 1 },
+                y: { scale: "y", field: "y" },
+                y2: { scale: "y", value: 0 },
+                fill: { scale: "color", field: "series" },
+              },
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 /** The Vega spec of a plot (exported so tests can read what is drawn). */
 export function plotSpec(plot: Plot): Spec {
+  if (plot.categories !== undefined) return barSpec(plot, plot.categories);
   const values: Datum[] = plot.series.flatMap((s) =>
     [...s.points].sort((a, b) => a.x - b.x).map((p) => ({ series: s.label, x: p.x, y: median(p.samples) })),
   );
   const xs = [...new Set(values.map((v) => v.x))].sort((a, b) => a - b);
   const encode = { x: { scale: "x", field: "x" }, y: { scale: "y", field: "y" } };
   return {
-    width: PLOT_WIDTH,
-    height: PLOT_HEIGHT,
-    padding: 8,
-    background: "white",
-    title: { text: plot.title },
+    ...frame(plot),
     data: [{ name: "points", values }],
     scales: [
       plot.xLog2 === true

@@ -19,7 +19,7 @@ describe("the benchmark report", () => {
 
   it("writes REPORT.md and one SVG per plot", async () => {
     written = await writeReport(FIXTURE_RESULTS, join(dir, "results", "2026-01-02-labmachine.json"), dir, ["build", "storage"]);
-    expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual(["REPORT.md", "plots/storage-read.svg", "plots/storage-write.svg"]);
+    expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual(["REPORT.md", "plots/build.svg", "plots/storage-read.svg", "plots/storage-write.svg"]);
     report = readFileSync(join(dir, "REPORT.md"), "utf8");
   });
 
@@ -50,7 +50,8 @@ describe("the benchmark report", () => {
   it("renders every SVG it wrote to a PNG of the plot's size that is not blank", async () => {
     const { Resvg } = await import("@resvg/resvg-js");
     const svgs = written.filter((f) => f.endsWith(".svg"));
-    expect(svgs.length).toBe(2);
+    // Two line charts and one of grouped bars.
+    expect(svgs.length).toBe(3);
     for (const file of svgs) {
       const image = new Resvg(readFileSync(file, "utf8")).render();
       // The plot area plus axes, titles and legend around it.

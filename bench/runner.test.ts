@@ -50,6 +50,14 @@ describe("the bench runner", () => {
     expect(calls).toEqual(["lab up + apply", "program x2", "storage x2"]);
   });
 
+  it("leaves the lab to a part that brings its own, and still wants root for it", async () => {
+    const calls: string[] = [];
+    const own = { ...fakePart("apply", true, result(4), calls), bringsOwnLab: true };
+    await runBench(request([own]), dir, deps(calls, true));
+    expect(calls).toEqual(["apply x2"]);
+    await expect(runBench(request([own]), join(dir, "other"), deps([], false))).rejects.toThrow(/apply runs on the lab, which needs root/);
+  });
+
   it("merges a part run alone into the day's file, replacing only that part's result", async () => {
     const calls: string[] = [];
     await runBench(request([fakePart("program", false, result(9), calls)]), dir, deps(calls, false));

@@ -29,7 +29,7 @@ export async function runBench(request: BenchRequest, outDir: string, deps: Runn
   const labParts = request.parts.filter((p) => p.needsLab);
   if (labParts.length > 0) {
     if (!deps.isRoot()) throw new UsageError(`${labParts.map((p) => p.name).join(", ")} run${labParts.length === 1 ? "s" : ""} on the lab, which needs root: run as root, or choose other parts with --only`);
-    deps.lab.prepare(deps.log);
+    if (labParts.some((p) => p.bringsOwnLab !== true)) deps.lab.prepare(deps.log);
   }
   const machine = machineFacts();
   const records: Record<string, PartRecord> = {};

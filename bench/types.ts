@@ -33,6 +33,11 @@ export interface Plot {
   readonly yLabel: string;
   /** Plot x on a log2 scale (file sizes doubling). */
   readonly xLog2?: boolean;
+  /**
+   * Named categories instead of a numeric x: the plot is then a grouped bar chart, each point's x the index of
+   * its category here (e.g. the engines of an image build, with one bar per series in each).
+   */
+  readonly categories?: readonly string[];
   readonly series: readonly { readonly label: string; readonly points: readonly { readonly x: number; readonly samples: readonly number[] }[] }[];
 }
 
@@ -57,5 +62,10 @@ export interface BenchPart {
   readonly description: string;
   /** The part runs on the lab: the runner brings the lab up (and applies the lab stack) first. */
   readonly needsLab: boolean;
+  /**
+   * The part takes the lab down and brings it up itself (and leaves it up and applied): the runner does not
+   * prepare the lab for it. Default false.
+   */
+  readonly bringsOwnLab?: boolean;
   run(ctx: BenchContext): Promise<PartResult>;
 }

@@ -81,9 +81,12 @@ export function labCacheDir(): string {
   return process.env.IE_LAB_CACHE ?? "/var/cache/ie-infra-lab";
 }
 
-/** The apt archive bind-mounted into every host at /var/cache/apt/archives. */
+/**
+ * The apt archive bind-mounted into every host at /var/cache/apt/archives. `IE_LAB_APT_ARCHIVE` names
+ * another one (the benchmark's fresh-machine apply boots its hosts on an empty archive this way).
+ */
 export function aptArchiveDir(): string {
-  return path.join(labCacheDir(), "apt-archives");
+  return process.env.IE_LAB_APT_ARCHIVE ?? path.join(labCacheDir(), "apt-archives");
 }
 
 /** Shell helpers shipped beside this module (run on this machine, not on the hosts). */

@@ -69,8 +69,8 @@ export function inGuest(guest: { readonly vmHost: string; readonly ip: string; r
 }
 
 /** Runs `script` on `host` as the ordinary user `user` (a login shell in their home), through runuser. */
-export function asUser(host: string, user: string, script: string): Run {
-  return onHost(host, `cd ~${user} && runuser -u ${user} -- bash -lc ${shellQuote(script)}`);
+export function asUser(host: string, user: string, script: string, stdin?: string): Run {
+  return onHost(host, `cd ~${user} && runuser -u ${user} -- bash -lc ${shellQuote(script)}`, stdin);
 }
 
 /**

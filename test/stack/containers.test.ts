@@ -8,14 +8,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BLOB_DIR } from "../../components/host/fileState";
 import { PROJECT_ROOT } from "../../components/host/scripts";
 import { scriptCallOf } from "../support/commands";
-import { COMMAND, MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
+import { COMMAND, MANAGED_FILE, runProductionStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
 
 let stack: MockStack;
 
 beforeAll(async () => {
-  stack = await setUpMockStack({ stack: "ie", delayMs: 2 });
-  const { runProgram } = await import("../../components/program");
-  await stack.run(runProgram);
+  stack = await runProductionStack();
 }, 60_000);
 
 const resolved = (r: RegisteredResource): number => {

@@ -4,14 +4,12 @@
  * a container host only once ie-podman is in place (the login message calls it).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { MANAGED_FILE, setUpMockStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
+import { MANAGED_FILE, runProductionStack, unwrapSecrets, type MockStack, type RegisteredResource } from "../support/mocks";
 
 let stack: MockStack;
 
 beforeAll(async () => {
-  stack = await setUpMockStack({ stack: "ie", delayMs: 2 });
-  const { runProgram } = await import("../../components/program");
-  await stack.run(runProgram);
+  stack = await runProductionStack();
 }, 60_000);
 
 const guideFiles = () => stack.ofType(MANAGED_FILE).filter((r) => /-file-guide-/.test(r.name));

@@ -236,3 +236,14 @@ export function plainStrings(value: unknown): string[] {
   if (value !== null && typeof value === "object") return Object.values(value).flatMap(plainStrings);
   return [];
 }
+
+/**
+ * The production stack (`stacks/Pulumi.ie.yaml`) run under the mocks with the program's entry point, as the
+ * stack tests that only read what was declared need it. Call once per test file, in `beforeAll`.
+ */
+export async function runProductionStack(): Promise<MockStack> {
+  const stack = await setUpMockStack({ stack: "ie", delayMs: 2 });
+  const { runProgram } = await import("../../components/program");
+  await stack.run(runProgram);
+  return stack;
+}
