@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { harvestAllHosts } from "./apt-pool";
 import { formatTable, mib, summariseRemoved } from "./format";
 import {
   labCheck,
@@ -22,6 +23,7 @@ import {
   labUp,
   projectRoot,
 } from "./lab";
+import { aptArchiveDir, hostsDir } from "./paths";
 import { labApply } from "./runner/apply";
 import type { LabStatus } from "./status";
 
@@ -256,6 +258,9 @@ const apply: Verb = {
       forgetState: o["forget-state"] === true,
       log: say,
     });
+    // The packages the hosts downloaded, for the next host made anew (a failed apply's too).
+    const kept = harvestAllHosts(hostsDir(), aptArchiveDir());
+    if (kept > 0) say(`${kept} downloaded packages kept in the machine's pool`);
     return summary.ok ? 0 : 1;
   },
 };

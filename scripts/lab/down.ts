@@ -7,12 +7,13 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { harvestHostArchive } from "./apt-pool";
 import { killLabProcesses, labProcesses, removeLabCgroups } from "./cgroups";
 import { stopHosts, type StopOutcome } from "./machines";
 import { removeTree, unmountUnder } from "./mounts";
 import { removeNetwork } from "./network";
 import { removeNspawnRuntime } from "./nspawn-runtime";
-import { hostKeyPath, hostKeysDir, hostRecordPath, hostRootfsPath, hostsDir, labKnownHostsPath, pidFilePath, runDir } from "./paths";
+import { aptArchiveDir, hostKeyPath, hostKeysDir, hostRecordPath, hostRootfsPath, hostsDir, labKnownHostsPath, pidFilePath, runDir } from "./paths";
 import { removeHostRecord, runDirHostNames } from "./registry";
 import { knownHostsWithout } from "./ssh";
 import { foreignLabRoots } from "./status";
@@ -108,6 +109,13 @@ export function teardownHost(host: HostToRemove, log: (line: string) => void): {
   if (stray.length > 0) removed.push(`${stray.length} leftover processes`);
   removed.push(...removeLabCgroups(name));
   removed.push(...removeNspawnRuntime([name]));
+  // What the host downloaded outlives it, in the machine's pool (never fatal: the pool is only a cache).
+  try {
+    const kept = harvestHostArchive(hostRootfsPath(name), aptArchiveDir());
+    if (kept > 0) log(`${name}: ${kept} downloaded packages kept in the machine's pool`);
+  } catch (e) {
+    log(`${name}: its downloaded packages were not kept: ${(e as Error).message}`);
+  }
   for (const dir of [hostRootfsPath(name), `${hostRootfsPath(name)}.partial`, path.join(runDir(), `${name}.overlay`)]) {
     if (existsSync(dir)) {
       removeTree(dir);

@@ -97,13 +97,11 @@ export function renderHostCustomisation(input: HostCustomisationInput): HostCust
       { path: `/etc/systemd/system/${CGROUP_RW_UNIT}`, mode: 0o644, content: renderCgroupRwService() },
       { path: CGROUP_RW_SCRIPT, mode: 0o755, content: CGROUP_RW_SH },
       { path: "/etc/tmpfiles.d/ie-lab-devices.conf", mode: 0o644, content: renderDeviceNodes(host) },
-      { path: "/usr/local/sbin/apt-get", mode: 0o755, content: APT_SERIALISE_SH },
-      { path: "/usr/local/sbin/apt", mode: 0o755, content: APT_SERIALISE_SH },
     ],
     enable: ["systemd-networkd.service", SSH_HOSTKEYS_UNIT, CGROUP_RW_UNIT, "ssh.service"],
     mask: MASKED_UNITS,
     // debootstrap's one-line sources.list would duplicate debian.sources; docker-clean style configs
-    // delete downloaded packages, defeating the shared apt archive.
+    // delete downloaded packages before the machine's package pool can take them back.
     remove: ["/etc/apt/sources.list", "/etc/apt/apt.conf.d/docker-clean"],
   };
 }
@@ -224,7 +222,7 @@ const RESOLV_CONF = [
 ].join("\n");
 
 const APT_KEEP_DEBS = [
-  "// The apt archive is shared by every lab host and kept between labs: keep what was downloaded.",
+  "// The machine's package pool takes back what a lab host downloaded (see apt-pool.ts): keep it here.",
   'APT::Keep-Downloaded-Packages "true";',
   'Binary::apt::APT::Keep-Downloaded-Packages "true";',
   "",
@@ -263,22 +261,3 @@ while read -r target options; do
 done < <(findmnt -rn -t cgroup -o TARGET,OPTIONS)
 `;
 
-/**
- * apt refuses to run (it does not wait, whatever DPkg::Lock::Timeout says) while another process holds
- * the archive's lock, and the archive is shared by every lab host: concurrent installs on two hosts would
- * fail. Found before /usr/bin in PATH, this makes them take turns instead.
- */
-const APT_SERIALISE_SH = `#!/usr/bin/env bash
-# Lab hosts only: run /usr/bin/apt-get (or apt, by this script's name) once no other lab host is using
-# the shared apt archive bound at /var/cache/apt/archives; waits at most 15 minutes.
-# Arguments: those of apt-get / apt, passed on unchanged. Safe to run any number of times.
-set -euo pipefail
-lock=/var/cache/apt/archives/.ie-lab-turn
-exec 9>>"\${lock}"
-if ! flock -w 900 9; then
-  echo "$(basename "$0"): another lab host has used the shared apt archive for 15 minutes; giving up" >&2
-  exit 100
-fi
-# The lock stays with this shell: apt and whatever it starts must not inherit it (9>&-).
-/usr/bin/"$(basename "$0")" "$@" 9>&-
-`;

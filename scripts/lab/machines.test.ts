@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EXTRA_CAPABILITIES, hostProcessAlive, nspawnArguments, nspawnRootOf } from "./machines";
 
 describe("nspawnArguments", () => {
-  const args = nspawnArguments({ machine: "lab2", rootfs: "/p/.lab/hosts/lab2", bridge: "ie-lab0", aptArchive: "/var/cache/x/apt" });
+  const args = nspawnArguments({ machine: "lab2", rootfs: "/p/.lab/hosts/lab2", bridge: "ie-lab0" });
 
   it("boots the root directory under the machine's name on the lab bridge", () => {
     expect(args.slice(0, 5)).toEqual(["-D", "/p/.lab/hosts/lab2", "--machine", "lab2", "-b"]);
@@ -13,8 +13,8 @@ describe("nspawnArguments", () => {
     for (const flag of ["--register=no", "--keep-unit", "--console=read-only", "--system-call-filter=@keyring"]) expect(args).toContain(flag);
   });
 
-  it("binds the shared apt archive and keeps the host's own resolv.conf", () => {
-    expect(args).toContain("--bind=/var/cache/x/apt:/var/cache/apt/archives");
+  it("binds nothing of this machine (each host has its own apt archive) and keeps the host's own resolv.conf", () => {
+    expect(args.some((a) => a.startsWith("--bind"))).toBe(false);
     expect(args).toContain("--resolv-conf=off");
   });
 

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import * as path from "node:path";
 import { createHostCgroups, killLabProcesses } from "./cgroups";
 import { pauseSync } from "./exec";
-import { aptArchiveDir, hostLogPath, hostRootfsPath, hostsDir, labScriptPath, pidFilePath } from "./paths";
+import { hostLogPath, hostRootfsPath, hostsDir, labScriptPath, pidFilePath } from "./paths";
 
 /**
  * Capabilities granted beyond nspawn's default set. None is needed so far (Ceph with file-backed OSDs,
@@ -23,8 +23,6 @@ export interface NspawnInput {
   readonly machine: string;
   readonly rootfs: string;
   readonly bridge: string;
-  /** The shared apt archive on this machine, bound at /var/cache/apt/archives. */
-  readonly aptArchive: string;
 }
 
 /** systemd-nspawn's arguments for a lab host. */
@@ -44,7 +42,6 @@ export function nspawnArguments(input: NspawnInput): string[] {
     // The host's resolv.conf is its own (no DNS in the lab); nspawn must not copy this machine's.
     "--resolv-conf=off",
     `--system-call-filter=${EXTRA_SYSTEM_CALLS.join(" ")}`,
-    `--bind=${input.aptArchive}:/var/cache/apt/archives`,
     ...(EXTRA_CAPABILITIES.length > 0 ? [`--capability=${EXTRA_CAPABILITIES.join(",")}`] : []),
   ];
 }
@@ -98,7 +95,7 @@ export function startHost(host: string, bridge: string): number {
   mkdirSync(path.dirname(pidFilePath(host)), { recursive: true });
   const fd = openSync(log, "a");
   writeSync(fd, `\n===== ${new Date().toISOString()} lab up: starting ${host} =====\n`);
-  const args = nspawnArguments({ machine: host, rootfs: hostRootfsPath(host), bridge, aptArchive: aptArchiveDir() });
+  const args = nspawnArguments({ machine: host, rootfs: hostRootfsPath(host), bridge });
   // detached: the child calls setsid(), so the host outlives this process and no terminal signal reaches it.
   const child = spawn("bash", [labScriptPath("boot-host.sh"), ...cgroups, "--", ...args], {
     detached: true,

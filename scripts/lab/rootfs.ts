@@ -100,7 +100,7 @@ export function debootstrap(dir: string, packages: readonly string[], mirror: De
   }
 }
 
-/** The shared apt archive (and its partial/ that apt needs) exists. */
+/** The machine's package pool (and its partial/, which debootstrap's cache needs) exists. */
 export function ensureAptArchive(): string {
   const dir = aptArchiveDir();
   mkdirSync(path.join(dir, "partial"), { recursive: true });

@@ -8,6 +8,7 @@
  */
 import { existsSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { seedHostArchive } from "./apt-pool";
 import { waitForHosts } from "./boot-wait";
 import { killLabProcesses, removeLabCgroups } from "./cgroups";
 import { teardownLab } from "./down";
@@ -20,7 +21,7 @@ import { localDebianMirror, resolveMirror } from "./mirror";
 import { removeTree } from "./mounts";
 import { ensureNetwork, firewallMirrorAddresses } from "./network";
 import { removeNspawnRuntime } from "./nspawn-runtime";
-import { hostRootfsPath, labStatePath, pidFilePath, runDir } from "./paths";
+import { aptArchiveDir, hostRootfsPath, labStatePath, pidFilePath, runDir } from "./paths";
 import { LabPlanError, type LabHostSpec, type LabPlan } from "./plan";
 import { installPrerequisites } from "./prereqs";
 import { forgetHosts } from "./runner/state";
@@ -160,7 +161,8 @@ export async function bringUp(plan: LabPlan, options: LabUpOptions = {}): Promis
       const customisation = renderHostCustomisation({ plan, host, peers, mirror, mirrorNames, authorizedKey, suite: LAB_SUITE });
       const overlay = path.join(runDir(), `${host.name}.overlay`);
       const changes = await prepareHost(base.path, hostRootfsPath(host.name), overlay, customisation);
-      log(`${host.name}: root file system ready (${changes.length} changes)`);
+      const seeded = seedHostArchive(aptArchiveDir(), hostRootfsPath(host.name));
+      log(`${host.name}: root file system ready (${changes.length} changes, ${seeded} packages from the machine's pool)`);
     }),
   );
   const prepare = since(t3);
