@@ -27,13 +27,14 @@ export function containerfile(): string {
 
 /** Global options of a rootless Podman with its own storage per driver (the two must not share a store). */
 function rootlessPodman(driver: "vfs" | "overlay"): string {
-  return `podman --root=${ROOTLESS_HOME}/storage-${driver} --runroot=/tmp/${ROOTLESS_USER}-run-${driver} --storage-driver=${driver} --cgroup-manager=cgroupfs --events-backend=file`;
+  // runuser keeps root's XDG_RUNTIME_DIR (/run/user/0), which rootless Podman would try to use.
+  return `env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS podman --root=${ROOTLESS_HOME}/storage-${driver} --runroot=/tmp/${ROOTLESS_USER}-run-${driver} --storage-driver=${driver} --cgroup-manager=cgroupfs --events-backend=file`;
 }
 
 /**
  * The build of one engine in `dir`, cold (`--no-cache`) or cached. Rootless Podman and Docker build with the
- * host's network: the lab's hosts have no /dev/net/tun for rootless networking, and Docker's containers do
- * not get the host's /etc/hosts, where the mirror's address is pinned (the lab has no DNS).
+ * host's network: the lab's hosts have no /dev/net/tun for rootless networking. Docker's build also gets the
+ * mirror's addresses pinned in the host's /etc/hosts (the lab has no DNS).
  */
 export function buildCommand(engine: Engine, dir: string, cold: boolean): string {
   const noCache = cold ? " --no-cache" : "";
@@ -47,7 +48,8 @@ export function buildCommand(engine: Engine, dir: string, cold: boolean): string
     case "podman-rootless-overlay":
       return `${rootlessPodman("overlay")} build --network=host -t localhost/bench-ml:overlay${noCache} ${dir}`;
     case "docker":
-      return `if docker buildx version >/dev/null 2>&1; then b=1; else b=0; fi; DOCKER_BUILDKIT=$b docker build --network=host -t bench-ml:docker${noCache} ${dir}`;
+      // BuildKit writes its own /etc/hosts even with the host's network: the mirror's pinned names are added.
+      return `if docker buildx version >/dev/null 2>&1; then b=1; else b=0; fi; hosts=$(awk '!/^#/ { for (i = 2; i <= NF; i++) if ($i ~ /debian/ && !seen[$i]++) printf "--add-host=%s:%s ", $i, $1 }' /etc/hosts); DOCKER_BUILDKIT=$b docker build --network=host $hosts -f ${dir}/Containerfile -t bench-ml:docker${noCache} ${dir}`;
   }
 }
 
@@ -68,8 +70,9 @@ export function setupScript(): string {
     "systemctl start docker",
     `if [ ! -s ${BASE_TAR} ]; then`,
     "  . /etc/os-release",
-    // The host's own mirror (sed, not head: an early close would fail the pipeline under pipefail).
-    "  mirror=$(grep -hoE 'https?://[^ ]+/debian' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | sed -n 1p)",
+    // The host's own mirror. grep exits 2 for a missing sources.list and head would close the pipe early:
+    // either fails the pipeline under pipefail, so `|| true` and sed.
+    "  mirror=$( (grep -hoE 'https?://[^ ]+/debian' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || true) | sed -n 1p)",
     '  [ -n "$mirror" ] || { echo "no Debian mirror in /etc/apt" >&2; exit 1; }',
     '  root=$(mktemp -d /var/tmp/bench-debian.XXXXXX)',
     '  debootstrap --variant=minbase "$VERSION_CODENAME" "$root" "$mirror" >/dev/null',
@@ -79,6 +82,7 @@ export function setupScript(): string {
     `podman image exists ${BENCH_BASE} || podman import ${BASE_TAR} ${BENCH_BASE} >/dev/null`,
     `docker image inspect ${BENCH_BASE} >/dev/null 2>&1 || docker import ${BASE_TAR} ${BENCH_BASE} >/dev/null`,
     `id ${ROOTLESS_USER} >/dev/null 2>&1 || useradd --create-home --home-dir ${ROOTLESS_HOME} --shell /bin/bash ${ROOTLESS_USER}`,
+    "touch /etc/subuid /etc/subgid",
     `grep -q '^${ROOTLESS_USER}:' /etc/subuid || echo '${ROOTLESS_USER}:300000:65536' >> /etc/subuid`,
     `grep -q '^${ROOTLESS_USER}:' /etc/subgid || echo '${ROOTLESS_USER}:300000:65536' >> /etc/subgid`,
     rootless("vfs"),
