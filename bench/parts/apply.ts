@@ -8,9 +8,9 @@
  * It takes the lab down first and leaves the lab stack up and applied, as the other lab parts expect it.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { asUser, must, onHost, projectRoot, summaryCounts } from "../../test/lab/support";
+import { asUser, must, onHost, projectRoot, summaryCounts, writeLabStack } from "../../test/lab/support";
 import type { BenchPart, PartResult } from "../types";
 import { SLURM_ONLY_HOSTS, slurmOnlyStack } from "./apply-stacks";
 
@@ -26,15 +26,6 @@ function lab(args: readonly string[], env: Readonly<Record<string, string>> = {}
   const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   if (r.status !== 0) throw new Error(`npm run lab -- ${args.join(" ")} exited ${r.status ?? r.signal}:\n${output.split("\n").slice(-30).join("\n")}`);
   return { seconds, output };
-}
-
-/** The stack file under .lab/stacks/<label>/ (git-ignored, like the lab tests' changed stacks). */
-function stackFile(label: string, text: string): string {
-  const dir = join(projectRoot, ".lab", "stacks", label);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "Pulumi.lab.yaml");
-  writeFileSync(file, text);
-  return file;
 }
 
 /**
@@ -70,8 +61,8 @@ interface SlurmOnlySample {
 
 function slurmOnly(log: (line: string) => void): SlurmOnlySample {
   const text = readFileSync(join(projectRoot, "stacks", "Pulumi.lab.yaml"), "utf8");
-  const file = stackFile("bench-slurm-only", slurmOnlyStack(text));
-  const changed = stackFile("bench-slurm-only-reconfigure", slurmOnlyStack(text, 11));
+  const file = writeLabStack("bench-slurm-only", slurmOnlyStack(text));
+  const changed = writeLabStack("bench-slurm-only-reconfigure", slurmOnlyStack(text, 11));
   log(`apply: Slurm-only stack on ${CONTROLLER} and ${GPU_NODE}: up`);
   const boot = lab(["up", "--config-file", file]).seconds;
   log("apply: Slurm-only: first converge");

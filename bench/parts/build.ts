@@ -6,7 +6,7 @@
  * debootstrap from the lab's mirror and imported into every engine's storage, so no engine pulls anything but
  * the apt packages of the RUN step.
  */
-import { asUser, must, onHost } from "../../test/lab/support";
+import { asUser, must, onHost, type Run } from "../../test/lab/support";
 import type { BenchPart, PartResult, Row } from "../types";
 import { BENCH_BASE, ROOTLESS_HOME, ROOTLESS_USER, buildCommand, containerfile, setupScript, type Engine } from "./build-engines";
 
@@ -20,11 +20,17 @@ const LABELS: Readonly<Record<Engine, string>> = {
   docker: "docker build (root)",
 };
 
+/** Runs a script on the host as the engine's user: alice for ie-podman, the rootless user, or root. */
+function asEngineUser(engine: Engine, script: string, stdin?: string): Run {
+  if (engine === "ie-podman") return asUser(HOST, "alice", script, stdin);
+  if (engine.startsWith("podman-rootless")) return asUser(HOST, ROOTLESS_USER, script, stdin);
+  return onHost(HOST, script, stdin);
+}
+
 /** Seconds a script takes on the host; the script's own output is kept for the error when it fails. */
 function timed(engine: Engine, script: string): number {
   const line = `s=$(date +%s.%N); out=$( { ${script} ; } 2>&1 ) || { rc=$?; echo "$out" | tail -n 15 >&2; exit $rc; }; e=$(date +%s.%N); echo "$s $e"`;
-  const r = engine === "ie-podman" ? asUser(HOST, "alice", line) : engine.startsWith("podman-rootless") ? asUser(HOST, ROOTLESS_USER, line) : onHost(HOST, line);
-  const out = must(r, `${engine} build`).trim().split("\n").at(-1)?.split(" ") ?? [];
+  const out = must(asEngineUser(engine, line), `${engine} build`).trim().split("\n").at(-1)?.split(" ") ?? [];
   return Number(out[1]) - Number(out[0]);
 }
 
@@ -39,8 +45,7 @@ function contextDir(engine: Engine): string {
 function writeContext(engine: Engine, revision: string): void {
   const dir = contextDir(engine);
   const script = `mkdir -p ${dir}/code && cat > ${dir}/Containerfile && printf 'print("training, revision %s")\\n' '${revision}' > ${dir}/code/train.py`;
-  const r = engine === "ie-podman" ? asUser(HOST, "alice", script, containerfile()) : engine.startsWith("podman-rootless") ? asUser(HOST, ROOTLESS_USER, script, containerfile()) : onHost(HOST, script, containerfile());
-  must(r, `${engine}: write the build context`);
+  must(asEngineUser(engine, script, containerfile()), `${engine}: write the build context`);
 }
 
 export const buildPart: BenchPart = {

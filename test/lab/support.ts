@@ -166,12 +166,17 @@ export function summaryCounts(output: string): Record<string, number> {
 
 /** A copy of the lab stack changed by `edit`, under .lab/stacks/<label>/, for `apply --config-file`. */
 export function changedLabStack(label: string, edit: (doc: Document) => void): string {
-  const dir = join(projectRoot, ".lab", "stacks", label);
-  mkdirSync(dir, { recursive: true });
   const doc = parseDocument(readFileSync(join(projectRoot, "stacks", "Pulumi.lab.yaml"), "utf8"));
   edit(doc);
+  return writeLabStack(label, doc.toString());
+}
+
+/** `text` as the stack file .lab/stacks/<label>/Pulumi.lab.yaml (git-ignored), for `apply --config-file`. */
+export function writeLabStack(label: string, text: string): string {
+  const dir = join(projectRoot, ".lab", "stacks", label);
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, "Pulumi.lab.yaml");
-  writeFileSync(file, doc.toString());
+  writeFileSync(file, text);
   return file;
 }
 
