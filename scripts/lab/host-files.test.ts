@@ -72,6 +72,7 @@ describe("renderHostCustomisation", () => {
     expect(keys).toEqual({ path: "/root/.ssh/authorized_keys", mode: 0o600, content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey ie-lab\n" });
     expect(c.directories).toContainEqual({ path: "/root/.ssh", mode: 0o700 });
     expect(file("lab1", "/etc/ssh/sshd_config.d/10-ie-lab.conf")).toContain("PermitRootLogin prohibit-password");
+    expect(file("lab1", "/etc/ssh/sshd_config.d/10-ie-lab.conf")).toMatch(/^PerSourcePenalties no$/m);
   });
 
   it("regenerates SSH host keys before sshd and remounts cgroups before the daemons that need them", () => {

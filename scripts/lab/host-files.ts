@@ -228,7 +228,15 @@ const APT_KEEP_DEBS = [
   "",
 ].join("\n");
 
-const SSHD_CONFIG = ["# The lab logs in as root with its own key only.", "PermitRootLogin prohibit-password", "PasswordAuthentication no", ""].join("\n");
+const SSHD_CONFIG = [
+  "# The lab logs in as root with its own key only.",
+  "PermitRootLogin prohibit-password",
+  "PasswordAuthentication no",
+  "# Every connection comes from the lab's machine, hundreds per test run: sshd's per-source penalties would",
+  "# refuse all of them for a while after one connection dropped before login.",
+  "PerSourcePenalties no",
+  "",
+].join("\n");
 
 const SSH_HOSTKEYS_SERVICE = [
   "[Unit]",

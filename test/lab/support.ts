@@ -31,14 +31,27 @@ function addressOf(host: string): string {
 }
 
 /**
+ * What ssh prints when the connection failed before any command ran (refused, dropped before login): the
+ * command never started, so trying again cannot run it twice. A drop after login reads differently
+ * ("Connection to HOST closed by remote host").
+ */
+const NOT_STARTED = /^(ssh: connect to host \S+ port \d+: .*|kex_exchange_identification: .*|Connection (closed|reset) by \S+ port \d+)\r?$/m;
+
+/**
  * Runs `script` with bash on `host` as root, `stdin` fed to it, with the lab's own key and pinned host keys
- * (the same ssh options as `npm run lab -- ssh`). Never throws on a non-zero exit.
+ * (the same ssh options as `npm run lab -- ssh`). Never throws on a non-zero exit. A connection that failed
+ * before the command started is tried up to twice more (a loaded lab host's sshd may drop one), and says so.
  */
 export function onHost(host: string, script: string, stdin?: string): Run {
   if (!existsSync(labSshKeyPath())) throw new Error(`no lab key at ${labSshKeyPath()}: run 'npm run lab -- up' first`);
   const args = labSshArgs(addressOf(host), [`bash -c ${shellQuote(`set -euo pipefail\n${script}`)}`], true, 10);
-  const r = spawnSync("ssh", args, { input: stdin ?? "", encoding: "utf8", timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync("ssh", args, { input: stdin ?? "", encoding: "utf8", timeout: 300_000 });
+    const run = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    if (run.code !== 255 || run.stdout !== "" || !NOT_STARTED.test(run.stderr) || attempt === 3) return run;
+    console.log(`ssh to ${host} failed before the command started (${run.stderr.trim()}): trying again`);
+    spawnSync("sleep", [String(attempt)]);
+  }
 }
 
 /**
