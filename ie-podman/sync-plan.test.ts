@@ -26,7 +26,7 @@ describe("ie-podman sync's plan", () => {
 
   it("ends the allocation of a container that stopped or vanished", () => {
     const plan = syncPlan([lease("a", "100"), lease("b", "101")], [c("a", "exited")], states({ 100: "RUNNING", 101: "RUNNING" }), NOW);
-    expect(kinds(plan)).toEqual(["cancel a: the container stopped", "cancel b: the container was removed"]);
+    expect(kinds(plan)).toEqual(["cancel a: Slurm job 100 ended: the container stopped", "cancel b: Slurm job 101 ended: the container was removed"]);
   });
 
   it("records an allocation that ended while its container was stopped", () => {
@@ -42,7 +42,7 @@ describe("ie-podman sync's plan", () => {
     const young = lease("a", "100", { since: since(START_GRACE_SECONDS - 5) });
     expect(syncPlan([young], [c("a", "created")], states({ 100: "RUNNING" }), NOW)).toEqual([]);
     const old = lease("a", "100", { since: since(START_GRACE_SECONDS + 5) });
-    expect(kinds(syncPlan([old], [c("a", "created")], states({ 100: "RUNNING" }), NOW))).toEqual(["cancel a: the container never started"]);
+    expect(kinds(syncPlan([old], [c("a", "created")], states({ 100: "RUNNING" }), NOW))).toEqual(["cancel a: Slurm job 100 ended: the container never started"]);
   });
 
   it("keeps a suspended job's allocation (it keeps its GPUs)", () => {

@@ -42,7 +42,8 @@ export function syncPlan(leases: readonly Lease[], containers: readonly Containe
     if (live) continue;
     const age = now - Date.parse(lease.since) / 1000;
     if (container?.State === "created" && age < START_GRACE_SECONDS) continue;
-    out.push({ kind: "cancel", lease: { ...lease, job: lease.job }, reason: container === undefined ? "the container was removed" : `the container ${container.State === "created" ? "never started" : "stopped"}` });
+    const what = container === undefined ? "the container was removed" : `the container ${container.State === "created" ? "never started" : "stopped"}`;
+    out.push({ kind: "cancel", lease: { ...lease, job: lease.job }, reason: `Slurm job ${lease.job} ended: ${what}` });
   }
   return out;
 }

@@ -53,7 +53,7 @@ export async function settleAllocations(ctx: VerbContext, only?: ReadonlySet<str
   });
   for (const action of acted) {
     if (action.kind === "stop") stopQuietly(action.lease.container, failures);
-    const line = `${action.lease.container.slice(0, 12)}: ${action.kind === "cancel" ? `ended Slurm job ${action.lease.job ?? ""} (${action.reason})` : action.kind === "stop" ? `stopped: ${action.reason}` : action.reason}`;
+    const line = `${action.lease.container.slice(0, 12)}: ${action.kind === "stop" ? `stopped: ${action.reason}` : action.reason}`;
     if (ctx.caller === undefined) process.stdout.write(`${line}\n`);
     audit(ctx.config.auditLog, { uid: action.lease.uid, user: userName(action.lease.uid), verb: "sync", args: [action.lease.container], decision: "done", detail: line });
   }
