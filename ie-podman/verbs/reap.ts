@@ -26,10 +26,13 @@ export async function reap(argv: readonly string[], ctx: VerbContext): Promise<n
   const now = ctx.now();
   ctx.allowed(`reap containers stopped for more than ${humanDuration(ctx.config.reapAfterSeconds)}${dryRun ? " (dry run)" : ""}`);
   const reaped = await withLedger(ctx.config.ledger, (current) => {
-    const ledger = reconcile(current, podman.containers(), now);
+    const containers = podman.containers();
+    const ledger = reconcile(current, containers, now);
     const victims = leasesToReap(ledger, now, ctx.config.reapAfterSeconds);
     if (dryRun || victims.length === 0) return { ledger, result: victims };
-    podman.capture(["rm", "--force", "--", ...victims.map((l) => l.container)]);
+    // A lease kept for its allocation may have no container left to remove.
+    const present = victims.filter((l) => containers.some((c) => c.Id === l.container)).map((l) => l.container);
+    if (present.length > 0) podman.capture(["rm", "--force", "--", ...present]);
     // Sync ended their allocations when they stopped; this is the backstop. A lease whose scancel failed stays for sync.
     const { ended, failures } = endAllocations(ctx.slurm, victims, "the reaper removed the container");
     for (const failure of failures) process.stderr.write(`ie-podman reap: ${failure}\n`);

@@ -9,13 +9,16 @@
  */
 import { capsFor } from "../config";
 import { type VerbContext, policyContext, presentDevices, userOf } from "../context";
-import { freeAddress, freeGpus, reconcile, withLease, withoutContainers } from "../leases";
+import { freeAddress, freeGpus, holdsAllocation, reconcile, withLease, withoutContainers } from "../leases";
 import { checkCaps } from "../limits";
 import { type RunRequest, parseRun, podmanCreateArgs } from "../policy";
 import { podman } from "../podman";
 import { type Allocation, allocateGpus, cancelJob, containerResources } from "../slurm-gpus";
 import { readLedger, withLedger } from "../store";
 import { settleAllocations } from "./sync";
+
+/** A job id that a lease already holds: it is that container's allocation, never to be cancelled for this run. */
+class JobInUse extends Error {}
 
 /** Podman's own NAT network, for containers that did not ask for an address of the pool. */
 export const DEFAULT_NETWORK = "podman";
@@ -28,7 +31,7 @@ export async function run(argv: readonly string[], ctx: VerbContext): Promise<nu
   ctx.allowed(`image ${request.image}${request.ip ? ", an address" : ""}${request.gpus > 0 ? `, ${request.gpus} GPU(s)` : ""}`);
   const allocation = slurmAllocation(request, ctx);
   const created = await createContainer(request, ctx, allocation, caps, source).catch((e: unknown) => {
-    if (allocation !== undefined) endQuietly(ctx, allocation.job);
+    if (allocation !== undefined && !(e instanceof JobInUse)) endQuietly(ctx, allocation.job);
     throw e;
   });
   // What the user asked for, on stderr (stdout stays the container's, or the id with -d).
@@ -93,6 +96,10 @@ async function createContainer(
     const ledger = reconcile(current, podman.containers(), ctx.now());
     // Under the lock: parallel runs of one user cannot all slip under a cap.
     checkCaps(ledger, caller.uid, request, caps, source);
+    // salloc's output came from a process of the caller's: a job id another lease holds is never a second container's.
+    if (allocation !== undefined && ledger.leases.some((l) => l.job === allocation.job && holdsAllocation(l))) {
+      throw new JobInUse(`Slurm job ${allocation.job} already holds the GPUs of another container`);
+    }
     const ip = request.ip ? freeAddress(ledger, config.pool) : undefined;
     const gpus = allocation !== undefined ? allocation.gpus : request.gpus > 0 ? freeGpus(ledger, config.gpus, request.gpus) : [];
     const args = podmanCreateArgs(request, caller, {

@@ -158,6 +158,16 @@ describe("run --gpu where Slurm owns the GPUs", () => {
     expect(readLedger(ctx.config.ledger).leases).toEqual([]);
   });
 
+  it("never gives a second container a job another lease holds, nor cancels it", async () => {
+    const slurm = fakeSlurm({ salloc: [granted("127")], scontrol: [showJob("127", "0")] });
+    const ctx = context(slurm);
+    expect(await run(["-d", "--gpu", "base"], ctx)).toBe(0);
+    slurm.log.length = 0;
+    await expect(run(["-d", "--gpu", "base"], ctx)).rejects.toThrow("Slurm job 127 already holds the GPUs of another container");
+    expect(slurm.log.filter((l) => l.includes("scancel"))).toEqual([]);
+    expect(readLedger(ctx.config.ledger).leases).toHaveLength(1);
+  });
+
   it("asks Slurm for nothing when the caller is at their GPU cap", async () => {
     const slurm = fakeSlurm({ salloc: [granted("125")], scontrol: [showJob("125", "0")] });
     const ctx = context(slurm, alice, { ...config(`host${++hostCount}`), caps: { maxContainers: 10, maxAddresses: 4, maxGpus: 0 } });
