@@ -167,6 +167,8 @@ describe("the states of ie-podman's jobs (squeue)", () => {
 
   it("names the running jobs that hold GPUs, skipping the rest", () => {
     const out = "200|bob|cpu=1,mem=1G,node=1,billing=1,gres/gpu=1|\n201|carol|cpu=4,mem=8G,node=1,billing=4|\n202|dave|cpu=1,gres/gpu:tesla=2,gres/gpu=2|\ngarbage\n";
+    // As squeue pads each field to its -O width.
+    expect(parseGpuHolders("200                 |bob                                     |cpu=1,mem=1G,node=1,gres/gpu=1     |\n")).toEqual([{ job: "200", user: "bob" }]);
     expect(parseGpuHolders(out)).toEqual([
       { job: "200", user: "bob" },
       { job: "202", user: "dave" },

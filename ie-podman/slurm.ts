@@ -101,9 +101,12 @@ export function jobStatesArgs(): string[] {
   return ["--noheader", "--all", "--states=all", `--name=${JOB_NAME}`, "--format=%i|%T|%r"];
 }
 
-/** squeue of the running jobs on `node` the caller may see, with what they hold: `ID|USER|TRES|`. */
+/**
+ * squeue of the running jobs on `node` the caller may see, with what they hold: `ID|USER|TRES|`, each field
+ * padded to its width (`-O type:WIDTHsuffix`; wide enough that tres-alloc keeps its gres/gpu part).
+ */
 export function holdersArgs(node: string): string[] {
-  return ["--noheader", "--states=RUNNING", `--nodelist=${nameLike(node, NAME_RE, "node")}`, "--Format=JobID:|,UserName:|,tres-alloc:|"];
+  return ["--noheader", "--states=RUNNING", `--nodelist=${nameLike(node, NAME_RE, "node")}`, "--Format=JobID:20|,UserName:40|,tres-alloc:400|"];
 }
 
 /** What salloc said on stderr, read. */

@@ -10,7 +10,7 @@ import { holdsAllocation, reconcile, withoutContainers } from "../leases";
 import { resolveOwn } from "../ownership";
 import { PolicyError, parseExec } from "../policy";
 import { podman } from "../podman";
-import { endedReason, holdsGpus } from "../slurm";
+import { type JobStates, endedReason, holdsGpus } from "../slurm";
 import { jobStates } from "../slurm-gpus";
 import { readLedger, withLedger } from "../store";
 import { endAllocations, settleAllocations, withEnded } from "./sync";
@@ -53,7 +53,7 @@ function refuseEndedAllocations(ctx: VerbContext, ids: readonly string[]): void 
   const wanted = new Set(ids);
   const leases = readLedger(ctx.config.ledger).leases.filter((l) => wanted.has(l.container) && l.job !== undefined);
   if (leases.length === 0) return;
-  const states = leases.some((l) => l.ended === undefined) ? jobStates(ctx.slurm) : new Map();
+  const states: JobStates = leases.some((l) => l.ended === undefined) ? jobStates(ctx.slurm) : new Map();
   for (const lease of leases) {
     const state = lease.job !== undefined ? states.get(lease.job)?.state : undefined;
     const why = lease.ended ?? (state !== undefined && holdsGpus(state) ? undefined : `Slurm job ${lease.job ?? ""} ended: ${endedReason(state)}`);
