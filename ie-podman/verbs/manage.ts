@@ -41,7 +41,7 @@ async function endOwnAllocations(ctx: VerbContext, ids: readonly string[], reaso
     const { ended, failures } = endAllocations(ctx.slurm, ledger.leases.filter((l) => wanted.has(l.container)), reason);
     return { ledger: withEnded(ledger, ended), result: failures };
   });
-  if (failures.length > 0) throw new Error(`${failures.join("; ")} (ie-podman sync tries again within a minute)`);
+  if (failures.length > 0) throw new Error(`${failures.join("; ")} (ie-podman sync tries again every 15 s)`);
 }
 
 /**
@@ -59,7 +59,7 @@ function refuseEndedAllocations(ctx: VerbContext, ids: readonly string[]): void 
     const why = lease.ended ?? (state !== undefined && holdsGpus(state) ? undefined : `Slurm job ${lease.job ?? ""} ended: ${endedReason(state)}`);
     if (why === undefined) continue;
     const short = lease.container.slice(0, 12);
-    throw new PolicyError(short, `refused: its GPUs came from ${why}, and may be a Slurm job's now; remove it (ie-podman rm ${short}) and run a new container with --gpu`);
+    throw new PolicyError(short, `refused: its GPU allocation is over (${why}) and its GPUs may be a Slurm job's now; remove it (ie-podman rm ${short}) and run a new container with --gpu`);
   }
 }
 
@@ -93,7 +93,7 @@ export async function rm(argv: readonly string[], ctx: VerbContext): Promise<num
     return { ledger: reconcile(withoutContainers(withEnded(ledger, ended), new Set(gone)), podman.containers(), ctx.now()), result: { removed, failures } };
   });
   process.stdout.write(out.removed);
-  if (out.failures.length > 0) throw new Error(`${out.failures.join("; ")} (ie-podman sync tries again within a minute)`);
+  if (out.failures.length > 0) throw new Error(`${out.failures.join("; ")} (ie-podman sync tries again every 15 s)`);
   return 0;
 }
 
