@@ -209,6 +209,9 @@ describe("stop, start, rm and sync where Slurm owns the GPUs", () => {
     expect(await stop([id.slice(0, 12)], ctx)).toBe(0);
     expect(slurm.log).toEqual(["root: scancel -- 130"]);
     expect(readLedger(ctx.config.ledger).leases[0].ended).toBe("Slurm job 130 ended: the container was stopped (ie-podman stop)");
+    // Nothing left to ask Slurm: sync leaves the stopped container to the reaper without a squeue.
+    expect(await sync([], { ...ctx, caller: undefined })).toBe(0);
+    expect(slurm.log).toEqual(["root: scancel -- 130"]);
     await expect(start([id.slice(0, 12)], ctx)).rejects.toThrow(/refused: its GPU allocation is over \(Slurm job 130 ended: the container was stopped \(ie-podman stop\)\) and its GPUs may be a Slurm job's now; remove it \(ie-podman rm [0-9a-c]{12}\) and run a new container with --gpu/);
   });
 

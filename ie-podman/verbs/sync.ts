@@ -14,6 +14,7 @@ import { UsageError, type VerbContext } from "../context";
 import { type Lease, type Ledger, holdsAllocation, reconcile } from "../leases";
 import { userName } from "../passwd";
 import { podman } from "../podman";
+import type { JobStates } from "../slurm";
 import { cancelJob, jobStates, type SlurmRunner } from "../slurm-gpus";
 import { type SyncAction, syncPlan } from "../sync-plan";
 import { withLedger } from "../store";
@@ -41,7 +42,9 @@ export async function settleAllocations(ctx: VerbContext, only?: ReadonlySet<str
     const leases = ledger.leases.filter((l) => l.job !== undefined && (only === undefined || only.has(l.container)));
     if (leases.length === 0) return { ledger, result: [] };
     // Under the lock: a lease recorded by a run after this answer would otherwise look like a job Slurm does not know.
-    const plan = syncPlan(leases, containers, jobStates(ctx.slurm), now);
+    // Only allocations not yet ended need Slurm's word (stopped containers wait for the reaper with theirs ended).
+    const states: JobStates = leases.some(holdsAllocation) ? jobStates(ctx.slurm) : new Map();
+    const plan = syncPlan(leases, containers, states, now);
     const done = plan.filter((action) => {
       if (action.kind !== "cancel") return true;
       const failure = cancelJob(ctx.slurm, action.lease.job, "root");
