@@ -11,7 +11,7 @@
 import type { Caller } from "./caller";
 import { type ContainerLimits, checkLimited, defaultLimits, isLimitOption } from "./limits";
 import { PolicyError } from "./policy-error";
-import { parseGpuWait, parseTime } from "./slurm";
+import { type SlurmWords, slurmOptions } from "./policy-slurm";
 
 export type { Caller };
 export { PolicyError };
@@ -276,8 +276,8 @@ export function checkImageRef(ref: string, option = "IMAGE"): string {
 export function parseRun(argv: readonly string[], ctx: PolicyContext): RunRequest {
   let ip = false;
   let gpus = 0;
-  let time: { readonly text: string; readonly option: string } | undefined;
-  let wait: { readonly text: string | undefined; readonly option: string } | undefined;
+  let time: SlurmWords["time"];
+  let wait: SlurmWords["wait"];
   const { options, rest } = parseOptions(argv, ALLOWED, ctx, (name, inline, arg, value) => {
     // Slurm's own options, read by ie-podman (slurm.ts) and never handed to Slurm as the user wrote them.
     if (name === "time") {
@@ -302,7 +302,7 @@ export function parseRun(argv: readonly string[], ctx: PolicyContext): RunReques
   });
   const [image, ...command] = rest;
   if (image === undefined) throw new PolicyError("IMAGE", "missing: ie-podman run [OPTIONS] IMAGE [COMMAND...]");
-  const slurm = slurmOptions(ctx, gpus, time, wait);
+  const slurm = slurmOptions(ctx, gpus, { time, wait });
   return {
     ip,
     gpus,
@@ -313,27 +313,6 @@ export function parseRun(argv: readonly string[], ctx: PolicyContext): RunReques
     limits: [...options.filter(isLimitOption), ...defaultLimits(options, ctx.limits)],
     image: checkImageRef(image),
     command,
-  };
-}
-
-/**
- * `--time` and `--gpu-wait`: only with `--gpu`, and only where Slurm owns the GPUs (elsewhere a GPU container
- * has no allocation to time or to wait for).
- */
-function slurmOptions(
-  ctx: PolicyContext,
-  gpus: number,
-  time: { readonly text: string; readonly option: string } | undefined,
-  wait: { readonly text: string | undefined; readonly option: string } | undefined,
-): Pick<RunRequest, "minutes" | "gpuWaitSeconds"> {
-  for (const given of [time, wait]) {
-    if (given === undefined) continue;
-    if (gpus === 0) throw new PolicyError(given.option, "only with --gpu: it is about the GPUs' allocation in Slurm");
-    if (ctx.slurm === undefined) throw new PolicyError(given.option, "only on hosts whose GPUs come from Slurm; here they come from ie-podman's own ledger and have no time limit");
-  }
-  return {
-    ...(time !== undefined && ctx.slurm !== undefined ? { minutes: parseTime(time.text, ctx.slurm.maxTimeMinutes, time.option) } : {}),
-    ...(wait !== undefined ? { gpuWaitSeconds: parseGpuWait(wait.text, wait.option) } : {}),
   };
 }
 
