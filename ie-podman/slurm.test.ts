@@ -91,7 +91,10 @@ describe("salloc's stderr", () => {
     expect(parseSalloc(1, "salloc: error: Unable to allocate resources: Requested nodes are busy\n")).toEqual({ kind: "busy" });
     const queued = "salloc: Pending job allocation 125\nsalloc: job 125 queued and waiting for resources\nsalloc: error: Unable to allocate resources: Requested nodes are busy\n";
     expect(parseSalloc(1, queued)).toEqual({ kind: "busy", job: "125" });
-    expect(parseSalloc(1, "salloc: error: Job submit/allocate failed: Job can not start immediately\n")).toEqual({ kind: "busy" });
+    // --immediate=SECONDS ran out while the job waited (ETIMEDOUT), or the job was not first in line.
+    const waited = "salloc: Pending job allocation 126\nsalloc: job 126 queued and waiting for resources\nsalloc: error: Unable to allocate resources: Connection timed out\n";
+    expect(parseSalloc(1, waited)).toEqual({ kind: "busy", job: "126" });
+    expect(parseSalloc(1, "salloc: error: Unable to allocate resources: Immediate execution impossible, insufficient priority\n")).toEqual({ kind: "busy" });
   });
 
   it("reads other failures with salloc's own error", () => {

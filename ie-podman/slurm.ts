@@ -125,8 +125,11 @@ const JOB_LINE_RES: readonly RegExp[] = [
   /^salloc: Job allocation (\S+) has been revoked\.?$/,
 ];
 
-/** salloc's error when `--immediate` ran out (Slurm's ESLURM_NODES_BUSY and ESLURM_CAN_NOT_START_IMMEDIATELY). */
-const BUSY_RE = /^salloc: error: (Unable to allocate resources|Job submit\/allocate failed): (Requested nodes are busy|Job can not start immediately|Immediate execution impossible.*)$/;
+/**
+ * salloc's error when `--immediate` ran out: salloc.c prints "Unable to allocate resources: %m" for ETIMEDOUT
+ * (the wait passed), ESLURM_NOT_TOP_PRIORITY and ESLURM_NODES_BUSY.
+ */
+const BUSY_RE = /^salloc: error: Unable to allocate resources: (Requested nodes are busy|Connection timed out|Immediate execution impossible, insufficient priority)$/;
 
 /**
  * salloc's stderr and exit status, read: granted (exit 0 and exactly one job, granted), busy, or failed with
