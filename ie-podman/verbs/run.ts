@@ -100,6 +100,9 @@ async function createContainer(
     if (allocation !== undefined && ledger.leases.some((l) => l.job === allocation.job && holdsAllocation(l))) {
       throw new JobInUse(`Slurm job ${allocation.job} already holds the GPUs of another container`);
     }
+    // A GPU container from before this host's GPUs were Slurm's holds its GPUs unknown to Slurm: never share them.
+    const clash = allocation?.gpus.filter((g) => ledger.leases.some((l) => l.job === undefined && l.gpus.includes(g))) ?? [];
+    if (clash.length > 0) throw new Error(`GPU ${clash.join(",")} is still used by a container from before this host's GPUs came from Slurm: ask an admin to remove it`);
     const ip = request.ip ? freeAddress(ledger, config.pool) : undefined;
     const gpus = allocation !== undefined ? allocation.gpus : request.gpus > 0 ? freeGpus(ledger, config.gpus, request.gpus) : [];
     const args = podmanCreateArgs(request, caller, {

@@ -168,6 +168,16 @@ describe("run --gpu where Slurm owns the GPUs", () => {
     expect(readLedger(ctx.config.ledger).leases).toHaveLength(1);
   });
 
+  it("never puts a container on a GPU that a container from ledger mode still uses, and ends the allocation", async () => {
+    const slurm = fakeSlurm({ salloc: [granted("128")], scontrol: [showJob("128", "1")] });
+    const ctx = context(slurm);
+    fs.mkdirSync(path.dirname(ctx.config.ledger), { recursive: true });
+    fs.writeFileSync(ctx.config.ledger, JSON.stringify({ version: 1, leases: [{ container: "old", uid: 2002, gpus: [1], since: new Date(NOW * 1000).toISOString() }] }));
+    podmanState.containers.set("old", { Id: "old", Names: ["old"], Image: "base", State: "running", Labels: { "ie-podman.owner": "2002" } });
+    await expect(run(["-d", "--gpu", "base"], ctx)).rejects.toThrow("GPU 1 is still used by a container from before this host's GPUs came from Slurm");
+    expect(slurm.log.at(-1)).toBe("root: scancel -- 128");
+  });
+
   it("asks Slurm for nothing when the caller is at their GPU cap", async () => {
     const slurm = fakeSlurm({ salloc: [granted("125")], scontrol: [showJob("125", "0")] });
     const ctx = context(slurm, alice, { ...config(`host${++hostCount}`), caps: { maxContainers: 10, maxAddresses: 4, maxGpus: 0 } });
