@@ -40,6 +40,19 @@ export const hostConfigSchema = z.strictObject({
    * (see drain.ts). `otherHosts`: the container hosts users can go to instead (none draining). Absent otherwise.
    */
   drain: z.strictObject({ otherHosts: z.array(z.string().min(1)) }).optional(),
+  /**
+   * Present exactly on hosts whose GPUs Slurm owns (slurm-compute and container-host with GPUs): `run --gpu`
+   * allocates them in Slurm in the caller's name (slurm-gpus.ts) instead of from the ledger. `node`: this host's
+   * Slurm node name; `gresType`: its GPUs' GRES type; `maxTimeMinutes`: the longest allocation (`--time`).
+   */
+  slurm: z
+    .strictObject({
+      node: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+      partition: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+      gresType: z.string().regex(/^[a-z][a-z0-9_]*$/),
+      maxTimeMinutes: z.int().min(1),
+    })
+    .optional(),
 });
 
 export type HostConfig = z.infer<typeof hostConfigSchema>;

@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from "node:fs";
 import type { Caller } from "./caller";
 import type { HostConfig } from "./config";
 import type { PolicyContext } from "./policy";
+import type { SlurmRunner } from "./slurm-gpus";
 
 export interface VerbContext {
   readonly config: HostConfig;
@@ -12,6 +13,8 @@ export interface VerbContext {
   readonly allowed: (detail: string) => void;
   /** Unix seconds now. */
   readonly now: () => number;
+  /** Runs Slurm's commands (slurm-gpus.ts `runSlurm`; a fake in tests). Used only where the configuration has `slurm`. */
+  readonly slurm: SlurmRunner;
 }
 
 /** A usage error: wrong arguments to a verb (not a policy decision). */
@@ -24,7 +27,7 @@ export function userOf(ctx: VerbContext): Caller {
 }
 
 export function policyContext(caller: Caller, config: HostConfig): PolicyContext {
-  return { caller, realpath: (p) => realpathSync(p), limits: config.limits };
+  return { caller, realpath: (p) => realpathSync(p), limits: config.limits, ...(config.slurm !== undefined ? { slurm: { maxTimeMinutes: config.slurm.maxTimeMinutes } } : {}) };
 }
 
 /** The GPU driver nodes of the configuration that exist on this host. */

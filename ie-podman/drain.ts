@@ -9,7 +9,7 @@
  * Allowed: everything that lets users see, stop and clear what they have here, and take their work
  * elsewhere: ps, stop, rm, logs, inspect, exec (a process in a container that already runs: copying results
  * out), images, sif (podman save and apptainer build from the archive start no container; the SIF file is
- * what a user carries to another host or to Slurm), and the reaper.
+ * what a user carries to another host or to Slurm), the reaper and the Slurm sync.
  */
 import type { HostConfig } from "./config";
 
@@ -27,6 +27,7 @@ export const STARTS_CONTAINERS: Readonly<Record<string, boolean>> = {
   images: false,
   sif: false,
   reap: false,
+  sync: false,
 };
 
 /** Why `verb` is refused on this host, or undefined when it may go on. */

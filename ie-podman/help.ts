@@ -8,11 +8,16 @@ export interface VerbHelp {
 
 export const HELP: Readonly<Record<string, VerbHelp>> = {
   run: {
-    usage: "ie-podman run [--ip] [--gpu[=N]] [OPTIONS] IMAGE [COMMAND...]",
+    usage: "ie-podman run [--ip] [--gpu[=N] [--time=TIME] [--gpu-wait[=D]]] [OPTIONS] IMAGE [COMMAND...]",
     summary: "run a container as yourself",
     details: [
       "--ip            an address of the department's container network (see ie-podman ps)",
       "--gpu[=N]       N GPUs (default 1) for this container alone, as its GPU 0..N-1",
+      "On a host whose GPUs Slurm owns (ie-podman ps shows a JOB column there), the GPUs come from a Slurm",
+      "allocation in your name (job name ie-podman), with your Slurm limits; the container is stopped when it ends:",
+      "--time=TIME     the allocation's time limit, as sbatch reads it (minutes, H:M:S, D-H...; default: the most)",
+      "--gpu-wait[=D]  wait up to D (e.g. 90s, 30m; default 10m, at most 1h) for free GPUs; without it, no free",
+      "                GPU is an error at once. ie-podman stop and rm end the allocation; start needs a live one.",
       "-d, --detach    print the container id and return",
       "-i, -t, --rm, --read-only, --name, --hostname, --entrypoint, -w/--workdir, -e/--env NAME=VALUE,",
       "-v/--volume PATH:CPATH[:ro], --mount type=bind|tmpfs,..., -p/--publish [127.0.0.1:]PORT:CPORT (1024+),",
@@ -54,6 +59,11 @@ export const HELP: Readonly<Record<string, VerbHelp>> = {
   reap: {
     usage: "ie-podman reap [--dry-run]",
     summary: "(root, the reaper's timer) remove containers stopped longer than the host's limit",
+    details: [],
+  },
+  sync: {
+    usage: "ie-podman sync",
+    summary: "(root, a timer every 15 s) stop GPU containers whose Slurm allocation ended, end those of stopped ones",
     details: [],
   },
 };

@@ -102,3 +102,12 @@ describe("reconcile: the ledger follows what Podman has", () => {
     expect(leasesToReap(after, NOW, 1800).map((l) => l.container)).toEqual(["exited", "edited"]);
   });
 });
+
+describe("leases holding a Slurm allocation", () => {
+  it("outlive their vanished container until the allocation has ended (sync ends it, then the lease goes)", () => {
+    const held: Lease = { container: "gone", uid: 2001, gpus: [0], since: "2026-12-01T00:00:00Z", job: "123" };
+    const ended: Lease = { ...held, container: "gone2", ended: "Slurm job 123 ended: x" };
+    const ledger = { version: 1 as const, leases: [held, ended, lease("gone3")] };
+    expect(reconcile(ledger, [], 1000).leases).toEqual([{ ...held, stoppedAt: 1000 }]);
+  });
+});

@@ -20,6 +20,18 @@ export interface Lease {
    * while it runs. The reaper judges by this time (an admin may edit it in the ledger).
    */
   readonly stoppedAt?: number;
+  /**
+   * On a host whose GPUs Slurm owns: the Slurm job (an allocation in the owner's name) that holds `gpus`.
+   * Recorded only after Slurm, asked by root, confirmed the job is the owner's; only such ids are cancelled.
+   */
+  readonly job?: string;
+  /** Why the job's allocation ended (its time limit, an admin's scancel, the container stopped); absent while it holds the GPUs. */
+  readonly ended?: string;
+}
+
+/** Whether the lease holds a Slurm allocation that has not ended: its GPUs are Slurm's until it does. */
+export function holdsAllocation(lease: Lease): lease is Lease & { readonly job: string } {
+  return lease.job !== undefined && lease.ended === undefined;
 }
 
 export interface Ledger {
@@ -85,7 +97,8 @@ export function exitTime(c: ContainerState): number | undefined {
 }
 
 /**
- * The ledger brought up to date with the containers Podman has: leases of vanished containers dropped,
+ * The ledger brought up to date with the containers Podman has: leases of vanished containers dropped (but
+ * for those still holding a Slurm allocation, see holdsAllocation),
  * a stop time recorded for each newly seen stopped container (Podman's exit time when it has one, else
  * `now`), and cleared for each one running again. A recorded stop time is kept while the container stays
  * stopped.
@@ -95,7 +108,11 @@ export function reconcile(ledger: Ledger, containers: readonly ContainerState[],
   const leases: Lease[] = [];
   for (const lease of ledger.leases) {
     const c = byId.get(lease.container);
-    if (c === undefined) continue;
+    // A vanished container's lease goes, unless its allocation has not ended: sync ends it, then drops the lease.
+    if (c === undefined) {
+      if (holdsAllocation(lease)) leases.push(lease.stoppedAt !== undefined ? lease : { ...lease, stoppedAt: now });
+      continue;
+    }
     if (LIVE_STATES.has(c.State)) {
       const { stoppedAt: _, ...running } = lease;
       leases.push(running);

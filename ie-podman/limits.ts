@@ -116,7 +116,8 @@ export function checkCaps(ledger: Ledger, uid: number, request: CapRequest, caps
   if (request.ip && addresses + 1 > caps.maxAddresses) {
     throw new PolicyError("--ip", `refused: you hold ${addresses} addresses and the cap is ${caps.maxAddresses} (${setting("maxAddresses", "maxAddressesPerUser")}): ${fix}`);
   }
-  const gpus = own.reduce((n, l) => n + l.gpus.length, 0);
+  // GPUs of an allocation that ended are Slurm's again: they no longer count.
+  const gpus = own.reduce((n, l) => n + (l.ended === undefined ? l.gpus.length : 0), 0);
   if (request.gpus > 0 && gpus + request.gpus > caps.maxGpus) {
     throw new PolicyError("--gpu", `refused: you hold ${gpus} GPUs, asked for ${request.gpus} more, and the cap is ${caps.maxGpus} (${setting("maxGpus", "maxGpusPerUser")}): ${fix}`);
   }

@@ -15,15 +15,17 @@ import { refuseWhileDraining } from "./drain";
 import { readEntryArgv, startProblem } from "./entry";
 import { HELP, overview, verbHelp } from "./help";
 import { PolicyError } from "./policy";
+import { runSlurm } from "./slurm-gpus";
 import { build, images, sif } from "./verbs/images";
 import { exec, inspect, logs, rm, start, stop } from "./verbs/manage";
 import { ps } from "./verbs/ps";
 import { reap } from "./verbs/reap";
 import { run } from "./verbs/run";
+import { sync } from "./verbs/sync";
 
 type Verb = (argv: readonly string[], ctx: VerbContext) => Promise<number>;
 
-const VERBS: Readonly<Record<string, Verb>> = { run, ps, stop, start, rm, logs, exec, inspect, build, images, sif, reap };
+const VERBS: Readonly<Record<string, Verb>> = { run, ps, stop, start, rm, logs, exec, inspect, build, images, sif, reap, sync };
 
 function lookupPasswd(uid: number): PasswdEntry | undefined {
   const r = spawnSync("getent", ["passwd", "--", String(uid)], { encoding: "utf8" });
@@ -72,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (config instanceof Error) throw config;
   const drained = refuseWhileDraining(config, verb, record, (text) => process.stderr.write(text));
   if (drained !== undefined) return drained;
-  const ctx: VerbContext = { config, caller, allowed: (detail) => record("allowed", detail), now: () => Math.floor(Date.now() / 1000) };
+  const ctx: VerbContext = { config, caller, allowed: (detail) => record("allowed", detail), now: () => Math.floor(Date.now() / 1000), slurm: runSlurm };
   try {
     return await handler(rest, ctx);
   } catch (e) {

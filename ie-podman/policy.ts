@@ -11,6 +11,7 @@
 import type { Caller } from "./caller";
 import { type ContainerLimits, checkLimited, defaultLimits, isLimitOption } from "./limits";
 import { PolicyError } from "./policy-error";
+import { type SlurmWords, slurmOptions } from "./policy-slurm";
 
 export type { Caller };
 export { PolicyError };
@@ -21,6 +22,8 @@ export interface PolicyContext {
   readonly realpath: (path: string) => string;
   /** The stack's default and ceiling of each container's memory, CPUs, pids and /dev/shm. */
   readonly limits: ContainerLimits;
+  /** On a host whose GPUs Slurm owns: the longest allocation, in minutes (`--time`). Absent elsewhere. */
+  readonly slurm?: { readonly maxTimeMinutes: number };
 }
 
 /** The label that marks a container's owner (the caller's uid). Only ie-podman sets it. */
@@ -181,6 +184,10 @@ export interface RunRequest {
   readonly ip: boolean;
   /** `--gpu[=N]`: how many GPUs (0 without --gpu). */
   readonly gpus: number;
+  /** `--time` (Slurm mode): the allocation's time limit in minutes; absent: the host's longest. */
+  readonly minutes?: number;
+  /** `--gpu-wait[=DURATION]` (Slurm mode): how long to wait for free GPUs, in seconds; absent: they must be free now. */
+  readonly gpuWaitSeconds?: number;
   /** `-d`: print the id and return; otherwise ie-podman waits attached, as `podman run` does. */
   readonly detach: boolean;
   /** `-i`: keep stdin open (attach it on start). */
@@ -208,7 +215,7 @@ function parseOptions(
   argv: readonly string[],
   allowed: Readonly<Record<string, AllowedOption>>,
   ctx: PolicyContext,
-  special: (name: string, inline: string | undefined, written: string) => boolean = () => false,
+  special: (name: string, inline: string | undefined, written: string, value: () => string) => boolean = () => false,
 ): Parsed {
   const short = new Map(Object.entries(allowed).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
   const options: string[] = [];
@@ -229,7 +236,7 @@ function parseOptions(
     if (!arg.startsWith("-") || arg === "-") break;
     if (arg.startsWith("--")) {
       const [name, inline] = splitInline(arg.slice(2));
-      if (special(name, inline, arg)) continue;
+      if (special(name, inline, arg, () => valueOf(arg.split("=")[0], inline))) continue;
       options.push(...checked(allowed, name, arg, inline, ctx, valueOf));
       continue;
     }
@@ -269,7 +276,18 @@ export function checkImageRef(ref: string, option = "IMAGE"): string {
 export function parseRun(argv: readonly string[], ctx: PolicyContext): RunRequest {
   let ip = false;
   let gpus = 0;
-  const { options, rest } = parseOptions(argv, ALLOWED, ctx, (name, inline, arg) => {
+  let time: SlurmWords["time"];
+  let wait: SlurmWords["wait"];
+  const { options, rest } = parseOptions(argv, ALLOWED, ctx, (name, inline, arg, value) => {
+    // Slurm's own options, read by ie-podman (slurm.ts) and never handed to Slurm as the user wrote them.
+    if (name === "time") {
+      time = { text: value(), option: "--time" };
+      return true;
+    }
+    if (name === "gpu-wait") {
+      wait = { text: inline, option: "--gpu-wait" };
+      return true;
+    }
     if (name === "ip") {
       if (inline !== undefined) throw new PolicyError(arg, "takes no value: the address comes from the pool");
       ip = true;
@@ -284,9 +302,11 @@ export function parseRun(argv: readonly string[], ctx: PolicyContext): RunReques
   });
   const [image, ...command] = rest;
   if (image === undefined) throw new PolicyError("IMAGE", "missing: ie-podman run [OPTIONS] IMAGE [COMMAND...]");
+  const slurm = slurmOptions(ctx, gpus, { time, wait });
   return {
     ip,
     gpus,
+    ...slurm,
     detach: options.includes("--detach"),
     interactive: options.includes("--interactive"),
     options: options.filter((o) => o !== "--detach" && !isLimitOption(o)),

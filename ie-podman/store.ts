@@ -19,6 +19,8 @@ const ledgerSchema = z.strictObject({
       gpus: z.array(z.int().min(0)),
       since: z.string(),
       stoppedAt: z.number().optional(),
+      job: z.string().regex(/^[1-9][0-9]{0,9}$/).optional(),
+      ended: z.string().optional(),
     }),
   ),
 });

@@ -1,12 +1,13 @@
 /**
  * `npm run validate [-- FILE...]`: check stack definitions without Pulumi, for admins before `pulumi up` and for
- * CI. Prints every problem of every file as `FILE:LINE:COL: error|warning: field: message`, then one summary
- * line per file. Exit status: 0 without errors (warnings allowed), 1 with errors, 2 for bad usage.
+ * CI. Prints every problem of every file as `FILE:LINE:COL: error|warning: field: message`, then the GPU mode of
+ * each container host of a valid file (`FILE: HOST: GPUs from Slurm (...)`), then one summary line per file. Exit status: 0 without errors (warnings allowed), 1 with errors, 2 for bad usage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { countDiagnostics, formatDiagnostic } from "../components/inventory/diagnostics";
+import { containerGpuModes } from "../components/inventory/gpu-mode";
 import { loadStackFile } from "../components/inventory/load";
 import { count } from "../components/inventory/semantic-util";
 
@@ -74,8 +75,10 @@ function main(argv: readonly string[]): number {
   let failed = false;
   const summaries: string[] = [];
   for (const file of files) {
-    const { diagnostics } = loadStackFile(file, { baseDir: PROJECT_ROOT, missingHostKeyFile: "warning" });
+    const { diagnostics, inventory } = loadStackFile(file, { baseDir: PROJECT_ROOT, missingHostKeyFile: "warning" });
     for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+    // Who owns each container host's GPUs decides what `ie-podman run --gpu` does there: say it before an apply.
+    for (const mode of inventory !== undefined ? containerGpuModes(inventory) : []) process.stdout.write(`${file}: ${mode}\n`);
     const { errors, warnings } = countDiagnostics(diagnostics);
     failed ||= errors > 0;
     summaries.push(

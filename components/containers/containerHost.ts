@@ -5,7 +5,7 @@
  *
  * Order on the host: Apptainer's apt source -> packages -> directories and id ranges -> Podman's files ->
  * ie-podman (its entry script and its program), its configuration, and only then the sudoers rule (users never get a rule for a program that
- * is not in place) -> the reaper's units and timer.
+ * is not in place) -> the units and timers of the reaper and of the Slurm sync (`ie-podman sync`).
  *
  * A host with `drain: true` (the yearly refresh) gets `drain` in ie-podman's configuration, so ie-podman starts
  * no new container there, and, once that configuration is in place, the drain (scripts/containers/drain.sh):
@@ -34,6 +34,8 @@ import {
   renderReaperTimer,
   renderStorageConf,
   renderSudoers,
+  renderSyncService,
+  renderSyncTimer,
 } from "./render";
 
 /** Packages of every container host (apptainer joins them from its source). */
@@ -87,12 +89,19 @@ export class ContainerHost extends pulumi.ComponentResource {
     const programFiles = [programFile, file("ie-podman", IE_PODMAN_PATH, renderEntryScript(), [prepared], "0755"), config];
     const sudoers = file("ie-podman-sudoers", "/etc/sudoers.d/ie-podman", renderSudoers(), [...podmanFiles, ...programFiles], "0440");
 
-    const service = host.writeFile("reaper-service", { path: "/etc/systemd/system/ie-podman-reap.service", content: renderReaperService(), mode: "0644", owner: "root:root" }, after([sudoers]));
-    const timer = host.writeFile("reaper-timer", { path: "/etc/systemd/system/ie-podman-reap.timer", content: renderReaperTimer(), mode: "0644", owner: "root:root" }, after([sudoers]));
+    const unit = (name: string, unitName: string, content: string) =>
+      host.writeFile(name, { path: `/etc/systemd/system/${unitName}`, content, mode: "0644", owner: "root:root" }, after([sudoers]));
+    // The reaper's units and the Slurm sync's (which does nothing on a host whose GPUs are not Slurm's).
+    const units = [
+      unit("reaper-service", "ie-podman-reap.service", renderReaperService()),
+      unit("reaper-timer", "ie-podman-reap.timer", renderReaperTimer()),
+      unit("sync-service", "ie-podman-sync.service", renderSyncService()),
+      unit("sync-timer", "ie-podman-sync.timer", renderSyncTimer()),
+    ];
     this.ready = host.runScript(
       "containers-reaper",
-      { script: "containers/reaper.sh", rerunOn: [service.contentHash, timer.contentHash] },
-      after([service.resource, timer.resource]),
+      { script: "containers/reaper.sh", args: ["ie-podman-reap.timer", "ie-podman-sync.timer"], rerunOn: units.map((u) => u.contentHash) },
+      after(units.map((u) => u.resource)),
     );
     if (layout.host.drain) {
       this.drain = host.runScript(

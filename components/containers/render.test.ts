@@ -24,6 +24,8 @@ import {
   renderReaperService,
   renderStorageConf,
   renderSudoers,
+  renderSyncService,
+  renderSyncTimer,
 } from "./render";
 
 function stack(name: string) {
@@ -93,6 +95,37 @@ describe("ie-podman's configuration", () => {
 
   it("runs the reaper as root through ie-podman reap", () => {
     expect(renderReaperService()).toContain(`ExecStart=${IE_PODMAN_PATH} reap\n`);
+  });
+
+  it("runs the Slurm sync as root every 15 seconds, quietly", () => {
+    expect(renderSyncService()).toContain(`ExecStart=${IE_PODMAN_PATH} sync\n`);
+    expect(renderSyncService()).toContain("LogLevelMax=notice\n");
+    expect(renderSyncTimer()).toContain("OnUnitActiveSec=15s\nAccuracySec=1s\n");
+    expect(renderSyncTimer()).toContain("WantedBy=timers.target\n");
+  });
+
+  it("gives a host whose GPUs Slurm owns the slurm block: its node, the partition, the GRES type, the longest allocation", () => {
+    for (const layout of [...lab, ...prod]) {
+      const config = hostConfigSchema.parse(JSON.parse(renderIeProgramConfig(layout)));
+      expect(config.slurm, layout.host.name).toEqual({ node: layout.host.name, partition: "gpu", gresType: "tesla", maxTimeMinutes: 1440 });
+    }
+  });
+
+  it("gives no slurm block where ie-podman's ledger owns the GPUs or there are none", () => {
+    const inventory = stack("ie");
+    // gpu1 without slurm-compute: its GPUs are ie-podman's alone.
+    const hosts = containerHosts({ ...inventory, hosts: inventory.hosts.map((h) => (h.name === "gpu1" ? { ...h, roles: h.roles.filter((r) => r !== "slurm-compute") } : h)) });
+    expect(hosts[0].gpuMode).toEqual({ kind: "ledger" });
+    expect(JSON.parse(renderIeProgramConfig(hosts[0]))).not.toHaveProperty("slurm");
+    const { gpus: _, ...withoutGpus } = inventory.hosts.find((h) => h.name === "gpu2")!;
+    const noGpus = containerHosts({ ...inventory, hosts: inventory.hosts.map((h) => (h.name === "gpu2" ? withoutGpus : h)) });
+    expect(noGpus[1].gpuMode).toEqual({ kind: "no-gpus" });
+    expect(JSON.parse(renderIeProgramConfig(noGpus[1]))).not.toHaveProperty("slurm");
+  });
+
+  it("rounds a maxTime that is not whole minutes down", () => {
+    const layout = { ...lab[0], gpuMode: { kind: "slurm" as const, node: "lab2", partition: "gpu", gresType: "tesla", maxTimeSeconds: 5399 } };
+    expect(JSON.parse(renderIeProgramConfig(layout)).slurm.maxTimeMinutes).toBe(89);
   });
 });
 

@@ -1,18 +1,20 @@
 /**
  * The configuration of a container host, rendered from the inventory: Podman's storage.conf (overlay on the
  * SSD path), a containers.conf drop-in, the Podman network of the address pool, ie-podman's own config,
- * the sudoers rule, the reaper's systemd units and the apt source Apptainer comes from. Pure: no Pulumi,
- * no I/O.
+ * the sudoers rule, the systemd units of the reaper and of the Slurm sync (render-units.ts) and the apt source
+ * Apptainer comes from. Pure: no Pulumi, no I/O.
  */
 import { createHash } from "node:crypto";
 import { stringify } from "smol-toml";
 import type { HostConfig } from "../../ie-podman/config";
+import { type ContainerGpuMode, containerGpuMode } from "../inventory/gpu-mode";
 import type { ContainersSpec, HostSpec, Inventory } from "../inventory/model";
 import { hostsWithRole } from "../inventory/model";
 import { firstHostAddress } from "../inventory/net";
+import { IE_PODMAN_PATH } from "./render-units";
 
-/** ie-podman's entry script, the command users type; the sudoers rule names exactly this file. */
-export const IE_PODMAN_PATH = "/usr/local/bin/ie-podman";
+export { IE_PODMAN_PATH };
+
 /** ie-podman's program (one JavaScript file, not executable): only the entry script starts it. */
 export const IE_PODMAN_PROGRAM = "/usr/local/lib/ie-podman/ie-podman.cjs";
 /** The runtime the entry starts: the OS's own nodejs package. */
@@ -29,6 +31,8 @@ export const NVIDIA_SHARED_DEVICES = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev
 export interface ContainerHostLayout {
   readonly host: HostSpec;
   readonly spec: ContainersSpec;
+  /** Who owns the host's GPUs (gpu-mode.ts): Slurm, ie-podman's ledger, or there are none. */
+  readonly gpuMode: ContainerGpuMode;
   /** Users with caps of their own (users[].containerCaps over the section's), by uid. */
   readonly userCaps: Readonly<Record<string, HostConfig["caps"]>>;
   /** The other container hosts that are not being drained: where users go while this one drains. */
@@ -48,7 +52,13 @@ export function containerHosts(inv: Inventory): ContainerHostLayout[] {
     inv.users.flatMap((u) => (u.containerCaps !== undefined ? [[String(u.uid), { ...sectionCaps(spec), ...u.containerCaps }] as const] : [])),
   );
   const hosts = hostsWithRole(inv, "container-host");
-  return hosts.map((host) => ({ host, spec, userCaps, otherHosts: hosts.filter((h) => h !== host && !h.drain).map((h) => h.name) }));
+  return hosts.map((host) => ({
+    host,
+    spec,
+    gpuMode: containerGpuMode(inv, host),
+    userCaps,
+    otherHosts: hosts.filter((h) => h !== host && !h.drain).map((h) => h.name),
+  }));
 }
 
 /** /etc/containers/storage.conf: rootful Podman's images and containers on the SSD path, overlay driver. */
@@ -104,7 +114,18 @@ export function ieProgramConfig(layout: ContainerHostLayout): HostConfig {
     caps: sectionCaps(spec),
     userCaps: layout.userCaps,
     ...(host.drain ? { drain: { otherHosts: [...layout.otherHosts] } } : {}),
+    ...slurmBlock(layout.gpuMode),
   };
+}
+
+/**
+ * The `slurm` block on a host whose GPUs Slurm owns, and nothing elsewhere (a host in ledger mode keeps the
+ * configuration it had). Slurm counts time limits in whole minutes; a maxTime that is not one rounds down, so
+ * an allocation never asks for more than the partition allows.
+ */
+function slurmBlock(mode: ContainerGpuMode): Pick<HostConfig, "slurm"> {
+  if (mode.kind !== "slurm") return {};
+  return { slurm: { node: mode.node, partition: mode.partition, gresType: mode.gresType, maxTimeMinutes: Math.max(1, Math.floor(mode.maxTimeSeconds / 60)) } };
 }
 
 export function renderIeProgramConfig(layout: ContainerHostLayout): string {
@@ -163,37 +184,7 @@ export function renderSudoers(): string {
   ].join("\n");
 }
 
-/** The reaper: a oneshot service and its timer (hourly; a missed run is made up at boot). */
-export function renderReaperService(): string {
-  return [
-    "# Managed by ie-infra.",
-    "[Unit]",
-    "Description=ie-podman reaper: remove containers stopped longer than the inventory's reapAfter",
-    "After=network-online.target",
-    "",
-    "[Service]",
-    "Type=oneshot",
-    `ExecStart=${IE_PODMAN_PATH} reap`,
-    "",
-  ].join("\n");
-}
-
-export function renderReaperTimer(): string {
-  return [
-    "# Managed by ie-infra.",
-    "[Unit]",
-    "Description=Run the ie-podman reaper hourly",
-    "",
-    "[Timer]",
-    "OnCalendar=hourly",
-    "RandomizedDelaySec=5min",
-    "Persistent=true",
-    "",
-    "[Install]",
-    "WantedBy=timers.target",
-    "",
-  ].join("\n");
-}
+export { renderReaperService, renderReaperTimer, renderSyncService, renderSyncTimer } from "./render-units";
 
 /** Where Apptainer comes from: an apt source (pinned) or a .deb file. */
 export type ApptainerSource =

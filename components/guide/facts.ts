@@ -5,6 +5,7 @@
  */
 import { REFUSED } from "../../ie-podman/policy";
 import { sifName } from "../../ie-podman/verbs/images";
+import { containerGpuMode } from "../inventory/gpu-mode";
 import type { HostSpec, Inventory, Role } from "../inventory/model";
 import { hostsWithRole, servingHosts } from "../inventory/model";
 
@@ -56,6 +57,8 @@ export interface ContainerFacts {
   readonly refused: readonly RefusedClass[];
   /** Whether Apptainer's `singularity` is on the container hosts (always, with a containers section). */
   readonly apptainer: boolean;
+  /** Container hosts whose GPUs come from Slurm (gpu-mode.ts), the partition and the longest allocation in seconds. Absent when none. */
+  readonly slurmGpus?: { readonly hosts: readonly string[]; readonly partition: string; readonly maxTimeSeconds: number };
 }
 
 export interface VmFacts {
@@ -133,7 +136,15 @@ function containerFacts(inv: Inventory): ContainerFacts | undefined {
     limits: { memory: l.memory, cpus: l.cpus, pids: l.pids, shm: l.shm },
     refused: refusedClasses(),
     apptainer: true,
+    ...slurmGpuFacts(inv),
   };
+}
+
+function slurmGpuFacts(inv: Inventory): Pick<ContainerFacts, "slurmGpus"> {
+  const modes = servingHosts(inv, "container-host").map((h) => containerGpuMode(inv, h));
+  const slurm = modes.flatMap((m) => (m.kind === "slurm" ? [m] : []));
+  if (slurm.length === 0) return {};
+  return { slurmGpus: { hosts: slurm.map((m) => m.node), partition: slurm[0].partition, maxTimeSeconds: slurm[0].maxTimeSeconds } };
 }
 
 export function guideFacts(inv: Inventory): GuideFacts {

@@ -52,6 +52,15 @@ function limitsTable(c: ContainerFacts, lang: Lang): string {
   ]);
 }
 
+/** Where Slurm owns the GPUs: what `--gpu` does there, `--time`, `--gpu-wait`, and that a GPU container does not start again. */
+function slurmGpuText(g: NonNullable<ContainerFacts["slurmGpus"]>, lang: Lang): string {
+  const most = duration(lang, g.maxTimeSeconds);
+  return tr(lang, {
+    en: `On ${list(lang, codes(g.hosts))} the GPUs belong to Slurm: \`--gpu\` takes them with a Slurm allocation in your name (job name \`ie-podman\`, partition \`${g.partition}\`; your Slurm limits apply) for at most **${most}** (\`--time=2:00:00\` asks for less, written as for sbatch). When none is free, ie-podman says so at once and names the jobs holding them; \`--gpu-wait=30m\` waits instead. The container is stopped when its allocation ends (\`ie-podman ps\` shows the job and why it ended); \`ie-podman stop\` and \`rm\` give the GPU back, and such a container is not started again: run a new one.`,
+    ja: `${list(lang, codes(g.hosts))} では GPU は Slurm のものです。\`--gpu\` はあなたの名前で Slurm の割り当てを取ります（ジョブ名 \`ie-podman\`、パーティション \`${g.partition}\`。あなたの Slurm の制限が適用されます）。使えるのは最長 **${most}** です（\`--time=2:00:00\` で短くできます。書き方は sbatch と同じです）。空いている GPU がなければ ie-podman はすぐにそう伝え、GPU を使っているジョブを示します。\`--gpu-wait=30m\` で空くまで待つこともできます。割り当てが終わるとコンテナは停止されます（\`ie-podman ps\` にジョブと終了の理由が出ます）。\`ie-podman stop\` や \`rm\` で GPU は返却され、そのコンテナは再開できません。新しく run してください。`,
+  });
+}
+
 export function containersSection(f: GuideFacts, c: ContainerFacts, lang: Lang): Section {
   const img = f.exampleImage;
   const reap = duration(lang, c.reapAfterDays * 86400);
@@ -66,6 +75,7 @@ export function containersSection(f: GuideFacts, c: ContainerFacts, lang: Lang):
       ja: `\`--ip\` で学科のコンテナ用ネットワーク \`${c.pool}\` のアドレスを、\`--gpu\` で専用の GPU を 1 枚もらえます。ie-podman は割り当てたものを表示します（\`ie-podman: 1a2b3c4d5e6f: address …, GPU 0\`）。`,
     }),
     fence(runInfo("container-host", "address"), `ie-podman run --rm --ip --gpu ${img} echo hello`),
+    ...(c.slurmGpus !== undefined ? [slurmGpuText(c.slurmGpus, lang)] : []),
     tr(lang, {
       en: "In the background (`-d`), then list, stop and remove it:",
       ja: "バックグラウンド（`-d`）で動かし、一覧・停止・削除する例：",

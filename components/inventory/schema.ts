@@ -338,6 +338,18 @@ export const containersSchema = z.strictObject({
   maxGpusPerUser: z.int().min(0).default(1),
   /** Default and ceiling of every container's memory, CPUs, pids and /dev/shm. */
   limits: containerLimitsSchema.prefault({}),
+  /**
+   * The Slurm partition `ie-podman run --gpu` allocates GPUs in, on hosts that are both slurm-compute and
+   * container-host and have GPUs (their GPUs then have one owner, Slurm). Must contain every such host.
+   * Defaults to the stack's default partition.
+   */
+  gpuPartition: z.string().optional(),
+  /**
+   * The longest a GPU container's allocation may run in Slurm (`ie-podman run --time`, and what it gets without
+   * one); the container is stopped when it ends. At most the partition's maxTime. Defaults to 1d, or the
+   * partition's maxTime when that is shorter.
+   */
+  gpuMaxTime: duration.optional(),
 });
 
 export const userSchema = z.strictObject({

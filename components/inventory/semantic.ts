@@ -5,6 +5,7 @@
  * line.
  */
 import { error, warning, type Diagnostic, type FieldPath } from "./diagnostics";
+import { checkGpuMode } from "./gpu-mode";
 import { isDraining, type Inventory } from "./model";
 import { hasHostBits, isNetworkOrBroadcast, networkContains, parseNetwork } from "./net";
 import { checkCeph } from "./semantic-ceph";
@@ -44,6 +45,7 @@ export function checkInventory(inv: Inventory, written: WrittenField): Diagnosti
     ...checkSlurm(inv),
     ...checkVms(inv),
     ...checkContainers(inv),
+    ...checkGpuMode(inv),
     ...checkUserCaps(inv),
     ...checkPorts(inv),
   ];

@@ -47,4 +47,20 @@ describe("ie-podman ps", () => {
     expect(psRows(containers, leases, 2001, NOW, true, WEEK)[1].removedInSeconds).toBeUndefined();
   });
 
+  it("shows the Slurm job holding the GPUs, and why it ended, in a JOB column on a host whose GPUs Slurm owns", () => {
+    const slurmLeases: Lease[] = [
+      { container: "a1".padEnd(64, "0"), uid: 2001, gpus: [1], since: "x", job: "123" },
+      { container: "a2".padEnd(64, "0"), uid: 2001, gpus: [0], since: "x", job: "124", ended: "Slurm job 124 ended: its time limit was reached" },
+    ];
+    const rows = psRows(containers, slurmLeases, 2001, NOW, true, WEEK);
+    expect(rows[0]).toMatchObject({ job: "123" });
+    expect(rows[1]).toMatchObject({ job: "124", jobEnded: "Slurm job 124 ended: its time limit was reached" });
+    const table = psTable(rows, true).split("\n");
+    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+IMAGE\s+STATE\s+IP\s+GPUS\s+JOB\s+STOPPED FOR\s+REAPER$/);
+    expect(table[1]).toMatch(/\s1\s+123\s+-\s+-$/);
+    expect(table[2]).toMatch(/\s0\s+124 \(ended: its time limit was reached\)\s+1h 0m/);
+    expect(table[3]).toMatch(/\s-\s+-\s+1m/);
+    // Without Slurm, no JOB column: the table is as it was.
+    expect(psTable(rows).split("\n")[0]).not.toMatch(/JOB/);
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * `ie-podman ps`: the caller's containers with the address, the GPUs, how long each has been stopped and when
- * the reaper will remove it. It also refreshes the caller's status file, which the login message reads.
+ * `ie-podman ps`: the caller's containers with the address, the GPUs (and, where Slurm owns them, the job that
+ * holds them or why it ended), how long each has been stopped and when the reaper will remove it. It also
+ * refreshes the caller's status file, which the login message reads.
  */
 import { verbArgs } from "../args";
 import { type VerbContext, userOf } from "../context";
@@ -18,6 +19,10 @@ export interface PsRow {
   readonly state: string;
   readonly ip?: string;
   readonly gpus: readonly number[];
+  /** The Slurm job holding the GPUs (hosts whose GPUs Slurm owns). */
+  readonly job?: string;
+  /** Why that allocation ended; absent while it holds the GPUs. */
+  readonly jobEnded?: string;
   /** Seconds since it stopped; absent while it runs. */
   readonly stoppedForSeconds?: number;
   /**
@@ -44,6 +49,8 @@ export function psRows(containers: readonly PodmanContainer[], leases: readonly 
         state: c.State,
         ...(lease?.ip !== undefined ? { ip: lease.ip } : {}),
         gpus: lease?.gpus ?? [],
+        ...(lease?.job !== undefined ? { job: lease.job } : {}),
+        ...(lease?.ended !== undefined ? { jobEnded: lease.ended } : {}),
         ...(stoppedAt !== undefined ? { stoppedForSeconds: Math.max(0, now - stoppedAt) } : {}),
         ...(reapable ? { removedInSeconds: Math.max(0, stoppedAt + reapAfterSeconds - now) } : {}),
       };
@@ -56,10 +63,16 @@ export function removalText(row: Pick<PsRow, "removedInSeconds">): string {
   return row.removedInSeconds === 0 ? "removed within the hour" : `removed in ${humanDuration(row.removedInSeconds)}`;
 }
 
-/** The rows as a table with a header. */
-export function psTable(rows: readonly PsRow[]): string {
+/** The JOB cell: the Slurm job, and why its allocation ended once it has. */
+export function jobText(row: Pick<PsRow, "job" | "jobEnded">): string {
+  if (row.job === undefined) return "-";
+  return row.jobEnded !== undefined ? `${row.job} (ended: ${row.jobEnded.replace(/^Slurm job \d+ ended: /, "")})` : row.job;
+}
+
+/** The rows as a table with a header; with `jobs` (a host whose GPUs Slurm owns) a JOB column after GPUS. */
+export function psTable(rows: readonly PsRow[], jobs = false): string {
   const cells = [
-    ["CONTAINER ID", "NAME", "IMAGE", "STATE", "IP", "GPUS", "STOPPED FOR", "REAPER"],
+    ["CONTAINER ID", "NAME", "IMAGE", "STATE", "IP", "GPUS", ...(jobs ? ["JOB"] : []), "STOPPED FOR", "REAPER"],
     ...rows.map((r) => [
       r.id.slice(0, 12),
       r.name,
@@ -67,6 +80,7 @@ export function psTable(rows: readonly PsRow[]): string {
       r.state,
       r.ip ?? "-",
       r.gpus.length > 0 ? r.gpus.join(",") : "-",
+      ...(jobs ? [jobText(r)] : []),
       r.stoppedForSeconds !== undefined ? humanDuration(r.stoppedForSeconds) : "-",
       removalText(r),
     ]),
@@ -84,7 +98,7 @@ export async function ps(argv: readonly string[], ctx: VerbContext): Promise<num
   const containers = podman.containers();
   const leases = readLedger(ctx.config.ledger).leases;
   const rows = psRows(containers, leases, caller.uid, now, values.all === true, ctx.config.reapAfterSeconds);
-  process.stdout.write(values.json === true ? `${JSON.stringify(rows, null, 2)}\n` : psTable(rows));
+  process.stdout.write(values.json === true ? `${JSON.stringify(rows, null, 2)}\n` : psTable(rows, ctx.config.slurm !== undefined));
   try {
     writeStatus(STATUS_DIR, caller.uid, caller.gid, statusText(psRows(containers, leases, caller.uid, now, true, ctx.config.reapAfterSeconds), caller.uid, now));
   } catch {

@@ -1,32 +1,22 @@
 /**
  * `ie-podman reap`: run by the reaper's systemd timer (root, not through sudo). Removes ie-podman's
- * containers stopped longer than the inventory's limit and frees their leases. Each removal is an audit line
- * under its owner's uid and name (`ie-podman ps` told them beforehand: "removed in ..."). Then every owner's
- * status file is refreshed (status.ts): the login message shows what the reaper will take next.
+ * containers stopped longer than the inventory's limit and frees their leases (and ends a Slurm allocation one
+ * still holds). Each removal is an audit line under its owner's uid and name (`ie-podman ps` told them
+ * beforehand: "removed in ..."). Then every owner's status file is refreshed (status.ts): the login message
+ * shows what the reaper will take next.
  */
-import { spawnSync } from "node:child_process";
 import { verbArgs } from "../args";
-import { type PasswdEntry, parsePasswdLine } from "../caller";
 import { audit } from "../audit";
 import { UsageError, type VerbContext } from "../context";
-import { leasesToReap, reconcile, withoutContainers } from "../leases";
+import { holdsAllocation, leasesToReap, reconcile, withoutContainers } from "../leases";
 import { humanDuration } from "../ownership";
+import { passwdOf, userName } from "../passwd";
 import { podman } from "../podman";
 import { OWNER_LABEL } from "../policy";
 import { STATUS_DIR, statusText, statusUids, writeStatus } from "../status";
 import { readLedger, withLedger } from "../store";
 import { psRows } from "./ps";
-
-/** The passwd entry of `uid` (getent), if the passwd database knows it. */
-function passwdOf(uid: number): PasswdEntry | undefined {
-  const r = spawnSync("getent", ["passwd", "--", String(uid)], { encoding: "utf8" });
-  return r.status === 0 ? parsePasswdLine(r.stdout) : undefined;
-}
-
-/** The user name of `uid`, or `uid N` when the passwd database does not know it. */
-function userName(uid: number): string {
-  return passwdOf(uid)?.name ?? `uid ${uid}`;
-}
+import { endAllocations, withEnded } from "./sync";
 
 export async function reap(argv: readonly string[], ctx: VerbContext): Promise<number> {
   if (ctx.caller !== undefined) throw new UsageError("ie-podman reap is the reaper's (root's timer): users remove their own containers with ie-podman rm");
@@ -36,11 +26,18 @@ export async function reap(argv: readonly string[], ctx: VerbContext): Promise<n
   const now = ctx.now();
   ctx.allowed(`reap containers stopped for more than ${humanDuration(ctx.config.reapAfterSeconds)}${dryRun ? " (dry run)" : ""}`);
   const reaped = await withLedger(ctx.config.ledger, (current) => {
-    const ledger = reconcile(current, podman.containers(), now);
+    const containers = podman.containers();
+    const ledger = reconcile(current, containers, now);
     const victims = leasesToReap(ledger, now, ctx.config.reapAfterSeconds);
     if (dryRun || victims.length === 0) return { ledger, result: victims };
-    podman.capture(["rm", "--force", "--", ...victims.map((l) => l.container)]);
-    return { ledger: withoutContainers(ledger, new Set(victims.map((l) => l.container))), result: victims };
+    // A lease kept for its allocation may have no container left to remove.
+    const present = victims.filter((l) => containers.some((c) => c.Id === l.container)).map((l) => l.container);
+    if (present.length > 0) podman.capture(["rm", "--force", "--", ...present]);
+    // Sync ended their allocations when they stopped; this is the backstop. A lease whose scancel failed stays for sync.
+    const { ended, failures } = endAllocations(ctx.slurm, victims, "the reaper removed the container");
+    for (const failure of failures) process.stderr.write(`ie-podman reap: ${failure}\n`);
+    const gone = victims.filter((l) => !holdsAllocation(l) || ended.has(l.container)).map((l) => l.container);
+    return { ledger: withoutContainers(withEnded(ledger, ended), new Set(gone)), result: victims };
   });
   for (const lease of reaped) {
     const line = `${dryRun ? "would remove" : "removed"} ${lease.container.slice(0, 12)} (uid ${lease.uid}, stopped for ${humanDuration(now - (lease.stoppedAt ?? now))})`;

@@ -9,7 +9,10 @@
 # munge-key.sh replaces the key and restarts it. The caller starts the daemon (daemon.sh ensure-running)
 # once the munge key and the configuration files are in place.
 #
-# Usage: install.sh ROLE      ROLE = controller (slurmctld, munge) | compute (slurmd, munge)
+# Usage: install.sh ROLE      ROLE = controller (slurmctld, munge) | compute (slurmd, munge, slurm-client)
+#
+# slurm-client on compute nodes: ie-podman on a node that is also a container host takes its GPUs from Slurm
+# with salloc, scontrol, squeue and scancel (Debian's slurmd pulls it in today; naming it keeps it there).
 set -euo pipefail
 
 LOCK_WAIT=300 # seconds apt waits for another apt/dpkg run on the host to finish
@@ -21,11 +24,10 @@ usage() {
 }
 (($# == 1)) || usage
 case "$1" in
-  controller) daemon=slurmctld spool=/var/spool/slurmctld ;;
-  compute) daemon=slurmd spool=/var/spool/slurmd ;;
+  controller) daemon=slurmctld spool=/var/spool/slurmctld packages=(slurmctld munge) ;;
+  compute) daemon=slurmd spool=/var/spool/slurmd packages=(slurmd munge slurm-client) ;;
   *) usage ;;
 esac
-packages=("$daemon" munge)
 
 missing=()
 for pkg in "${packages[@]}"; do

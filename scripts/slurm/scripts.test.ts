@@ -2,7 +2,8 @@
  * The Slurm host scripts, run for real on this machine.
  * daemon.sh and wait-node.sh talk to systemd and Slurm only through systemctl/scontrol/sinfo/journalctl,
  * so stand-ins for those commands on PATH play a host whose state each test sets. install.sh and
- * munge-key.sh change system paths (apt, /etc/munge): the lab runs them on real hosts.
+ * munge-key.sh change system paths (apt, /etc/munge): the lab runs them on real hosts; here install.sh runs
+ * against stand-ins of apt and dpkg only to show which packages a role gets.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -204,5 +205,32 @@ case "$*" in *%T*) echo "\${s%%|*}" ;; *%E*) echo "\${s#*|}" ;; esac`,
     const result = run("wait-node.sh", ["1", "gpu1"], { path: sinfo({ gpu1: "down*|Not responding" }) });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("not ready after 1s: gpu1=down*");
+  });
+});
+
+describe("install.sh", () => {
+  /** Runs install.sh ROLE with apt, dpkg and the directory commands played by stand-ins; returns apt-get's install line. */
+  function installed(role: string): string | undefined {
+    const log = `echo "$(basename "$0") $*" >> ${dir}/calls`;
+    const path = standIns({}, {
+      "dpkg-query": `${log}; echo "not-installed"`,
+      "apt-cache": log,
+      "apt-get": log,
+      install: log,
+      stat: `${log}; echo "755 slurm:slurm"`,
+      chown: log,
+      chmod: log,
+    });
+    const result = run("install.sh", [role], { path });
+    expect(result.status, result.stderr).toBe(0);
+    return calls().find((c) => c.startsWith("apt-get ") && c.includes(" install "));
+  }
+
+  it("gives compute nodes slurm-client (salloc, scontrol, squeue, scancel: ie-podman's GPUs come from Slurm there)", () => {
+    expect(installed("compute")).toMatch(/ install slurmd munge slurm-client$/);
+  });
+
+  it("gives the controller slurmctld and munge", () => {
+    expect(installed("controller")).toMatch(/ install slurmctld munge$/);
   });
 });

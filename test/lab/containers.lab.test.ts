@@ -27,6 +27,8 @@ interface PsRow {
   state: string;
   ip?: string;
   gpus: number[];
+  /** The Slurm job holding the GPUs (lab2's GPUs come from Slurm). */
+  job?: string;
   stoppedForSeconds?: number;
 }
 const psOf = (user: "alice" | "bob"): PsRow[] => JSON.parse(must(asUser(HOST, user, "ie-podman ps -a --json"), `${user} ps`)) as PsRow[];
@@ -61,19 +63,25 @@ describe("ie-podman run, as the report writes it", () => {
     expect(row?.gpus).toEqual([Number(nodes[0].slice("nvidia".length))]);
   });
 
-  it("gives GPUs exclusively and says so when none is left, starting nothing", () => {
-    const first = psOf("alice").find((r) => r.gpus.length === 1);
+  // lab2 is slurm-compute and container-host with GPUs: its GPUs come from Slurm, in alice's name. The
+  // attached container above has exited, and its allocation ended with it: both GPUs are free again.
+  it("gives GPUs exclusively through Slurm allocations and says so when none is left, starting nothing", () => {
+    const first = must(as("alice", "ie-podman run -d --gpu --name gpu-one base sleep 600"), "first GPU").trim();
     const second = must(as("alice", "ie-podman run -d --gpu --name gpu-two base sleep 600"), "second GPU").trim();
     expect(second).toMatch(/^[0-9a-f]{64}$/);
-    const rows = psOf("alice");
-    const gpus = rows.flatMap((r) => r.gpus).sort();
-    expect(gpus).toEqual([0, 1]);
-    expect(first?.gpus).toHaveLength(1);
+    const rows = psOf("alice").filter((r) => r.id === first || r.id === second);
+    expect(rows.flatMap((r) => r.gpus).sort()).toEqual([0, 1]);
+    for (const r of rows) expect(r.job).toMatch(/^\d+$/);
+    const jobs = must(onHost(HOST, "squeue --noheader --name=ie-podman --states=RUNNING --format='%i %u %b'"), "squeue");
+    for (const r of rows) expect(jobs).toContain(`${r.job} alice`);
     const before = containerCount();
     const third = as("alice", "ie-podman run -d --gpu base sleep 600");
     expect(third.code).toBe(1);
-    expect(third.stderr).toMatch(/1 GPU asked for, 0 of 2 free/);
+    expect(third.stderr).toMatch(/Slurm has no GPU free on lab2 for you now/);
     expect(containerCount()).toBe(before);
+    // gpu-one's allocation goes with it; gpu-two stays for the ownership tests below.
+    must(as("alice", "ie-podman rm -f gpu-one"), "rm gpu-one");
+    expect(must(onHost(HOST, "squeue --noheader --name=ie-podman --states=RUNNING --format=%i"), "squeue")).not.toContain(rows.find((r) => r.id === first)?.job ?? "-");
   });
 });
 

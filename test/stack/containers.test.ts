@@ -71,6 +71,8 @@ describe("a container host", () => {
         "/etc/sudoers.d/ie-podman",
         "/etc/systemd/system/ie-podman-reap.service",
         "/etc/systemd/system/ie-podman-reap.timer",
+        "/etc/systemd/system/ie-podman-sync.service",
+        "/etc/systemd/system/ie-podman-sync.timer",
         "/usr/local/bin/ie-podman",
         "/usr/local/lib/ie-podman/ie-podman.cjs",
       ].sort(),
