@@ -56,7 +56,7 @@ describe("allocating GPUs in Slurm", () => {
     })();
     expect(e).toBeInstanceOf(ExhaustedError);
     expect(e.message).toBe("Slurm has no GPU free on lab2 for you now (Slurm jobs holding GPUs here: 200 (bob); your own Slurm limits count too): try again later, or wait for one with --gpu-wait[=DURATION]");
-    expect(slurmFake.log()[1]).toBe("alice: squeue --noheader --states=RUNNING --nodelist=lab2 --Format=JobID:20|,UserName:40|,tres-alloc:400|");
+    expect(slurmFake.log()[1]).toBe("alice: squeue --noheader --states=RUNNING --nodelist=lab2 --Format=JobID:20|,UserName:40|,tres-alloc:400|,tres-per-job:200|,tres-per-node:200|,tres-per-task:200|");
   });
 
   it("cancels, as the caller, a job salloc queued and gave up", () => {

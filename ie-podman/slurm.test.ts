@@ -177,6 +177,20 @@ describe("the states of ie-podman's jobs (squeue)", () => {
       { job: "202", user: "dave" },
     ]);
   });
+
+  it("names a job by the GPUs it asked for where tres-alloc does not track them (no AccountingStorageTRES=gres/gpu)", () => {
+    // As Slurm 24.11 prints a `--gpus=tesla:2` job, a `--gres=gpu:tesla:1` one, and one without GPUs.
+    const out = [
+      "19                  |bob                                     |cpu=1,mem=256M,node=1,billing=1   |gres/gpu:tesla:2   |N/A                |N/A                |",
+      "6                   |alice                                   |cpu=1,mem=1G,node=1,billing=1     |N/A                |gres/gpu:tesla:1   |N/A                |",
+      "7                   |carol                                   |cpu=8,mem=3G,node=1,billing=8     |N/A                |N/A                |cpu=1              |",
+      "",
+    ].join("\n");
+    expect(parseGpuHolders(out)).toEqual([
+      { job: "19", user: "bob" },
+      { job: "6", user: "alice" },
+    ]);
+  });
 });
 
 describe("--time and --gpu-wait", () => {

@@ -102,11 +102,18 @@ export function jobStatesArgs(): string[] {
 }
 
 /**
- * squeue of the running jobs on `node` the caller may see, with what they hold: `ID|USER|TRES|`, each field
- * padded to its width (`-O type:WIDTHsuffix`; wide enough that tres-alloc keeps its gres/gpu part).
+ * squeue of the running jobs on `node` the caller may see, with their GPUs: `ID|USER|ALLOC|PER-JOB|PER-NODE|PER-TASK|`,
+ * each field padded to its width (`-O type:WIDTHsuffix`, wide enough to keep the gres part). tres-alloc names
+ * GPUs only where slurm.conf's AccountingStorageTRES tracks gres/gpu; the requests (`--gpus`, `--gres`,
+ * `--gpus-per-task`) name them always.
  */
 export function holdersArgs(node: string): string[] {
-  return ["--noheader", "--states=RUNNING", `--nodelist=${nameLike(node, NAME_RE, "node")}`, "--Format=JobID:20|,UserName:40|,tres-alloc:400|"];
+  return [
+    "--noheader",
+    "--states=RUNNING",
+    `--nodelist=${nameLike(node, NAME_RE, "node")}`,
+    "--Format=JobID:20|,UserName:40|,tres-alloc:400|,tres-per-job:200|,tres-per-node:200|,tres-per-task:200|",
+  ];
 }
 
 /** What salloc said on stderr, read. */
@@ -250,11 +257,12 @@ export function endedReason(state: string | undefined): string {
   return Object.hasOwn(reasons, state) ? reasons[state] : `Slurm says ${state}`;
 }
 
-/** Job ids of squeue's `ID|USER|TRES|` lines (holdersArgs) whose allocation holds a GPU; unreadable lines are skipped. */
+/** Job ids of squeue's `ID|USER|TRES...|` lines (holdersArgs) that hold or asked for a GPU; unreadable lines are skipped. */
 export function parseGpuHolders(stdout: string): { readonly job: string; readonly user: string }[] {
   return stdout.split("\n").flatMap((line) => {
-    const m = /^\s*(\d{1,10})\s*\|\s*([a-z_][a-z0-9_.-]{0,31})\s*\|\s*(\S*)\s*\|?\s*$/.exec(line);
-    return m !== null && /(^|,)gres\/gpu[=:]/.test(m[3]) ? [{ job: m[1], user: m[2] }] : [];
+    const [id, user, ...tres] = line.split("|").map((field) => field.trim());
+    if (id === undefined || user === undefined || !/^\d{1,10}$/.test(id) || !/^[a-z_][a-z0-9_.-]{0,31}$/.test(user)) return [];
+    return tres.some((field) => /(^|,)gres[/:]gpu([=:,]|$)/.test(field)) ? [{ job: id, user }] : [];
   });
 }
 

@@ -108,6 +108,14 @@ rm -rf "$root"`,
 }
 
 /** How many containers Podman has on `host`, anyone's. */
+/**
+ * A container command that lasts (10 min) and ends on SIGTERM, so a stop is quick. The lab's hosts have the
+ * machine's cgroup v1, where all of a host's containers share one cgroup (but for name=systemd): when one
+ * container stops, the runtime's clean-up of "its" cgroup kills every running container of that host. Tests
+ * that need two containers running never stop one of them in between.
+ */
+export const LASTING = "sh -c 'trap \"exit 0\" TERM; sleep 600 & wait'";
+
 export function containerCount(host: string): number {
   return Number(must(onHost(host, "PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman ps -aq | wc -l"), "count containers").trim());
 }
