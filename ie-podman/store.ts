@@ -6,21 +6,23 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as lockfile from "proper-lockfile";
-import { z } from "zod";
+// zod/mini: the same checks with a tree-shakable API; the full zod was most of the bundle node loads on every call.
+import * as z from "zod/mini";
+import "./zod-messages";
 import { EMPTY_LEDGER, type Ledger } from "./leases";
 
 const ledgerSchema = z.strictObject({
   version: z.literal(1),
   leases: z.array(
     z.strictObject({
-      container: z.string().min(1),
-      uid: z.int().min(0),
-      ip: z.string().optional(),
-      gpus: z.array(z.int().min(0)),
+      container: z.string().check(z.minLength(1)),
+      uid: z.int().check(z.minimum(0)),
+      ip: z.optional(z.string()),
+      gpus: z.array(z.int().check(z.minimum(0))),
       since: z.string(),
-      stoppedAt: z.number().optional(),
-      job: z.string().regex(/^[1-9][0-9]{0,9}$/).optional(),
-      ended: z.string().optional(),
+      stoppedAt: z.optional(z.number()),
+      job: z.optional(z.string().check(z.regex(/^[1-9][0-9]{0,9}$/))),
+      ended: z.optional(z.string()),
     }),
   ),
 });

@@ -9,8 +9,9 @@
  */
 import { capsFor } from "../config";
 import { type VerbContext, policyContext, presentDevices, userOf } from "../context";
-import { freeAddress, freeGpus, holdsAllocation, reconcile, withLease, withoutContainers } from "../leases";
+import { type Ledger, freeAddress, freeGpus, holdsAllocation, reconcile, withLease, withoutContainers } from "../leases";
 import { checkCaps } from "../limits";
+import { PolicyError } from "../policy-error";
 import { type RunRequest, parseRun, podmanCreateArgs } from "../policy";
 import { podman } from "../podman";
 import { type Allocation, allocateGpus, cancelJob, containerResources } from "../slurm-gpus";
@@ -93,7 +94,7 @@ async function createContainer(
   const { config } = ctx;
   const caller = userOf(ctx);
   return withLedger(config.ledger, (current) => {
-    const ledger = reconcile(current, podman.containers(), ctx.now());
+    const ledger = ledgerToDecideOn(current, request, caller.uid, caps, source, ctx.now());
     // Under the lock: parallel runs of one user cannot all slip under a cap.
     checkCaps(ledger, caller.uid, request, caps, source);
     // salloc's output came from a process of the caller's: a job id another lease holds is never a second container's.
@@ -123,6 +124,37 @@ async function createContainer(
     };
     return { ledger: withLease(ledger, lease), result: { id, ip, gpus } };
   });
+}
+
+/**
+ * The ledger a run is decided on. A lease whose container is gone only over-counts (towards a cap, or as a taken
+ * address or GPU), so a run that takes neither address nor GPU and is within its caps on the ledger as recorded
+ * is decided on it as it is, without `podman ps`, whose time grows with every container on the host. Any other
+ * run is decided on the ledger brought up to date with Podman. The stale leases the fast path leaves stay bounded:
+ * a user's own reach their cap at most, and then the next run of theirs reconciles; `ps`, `rm` and the reaper's
+ * timer reconcile too.
+ */
+function ledgerToDecideOn(
+  current: Ledger,
+  request: RunRequest,
+  uid: number,
+  caps: ReturnType<typeof capsFor>["caps"],
+  source: ReturnType<typeof capsFor>["source"],
+  now: number,
+): Ledger {
+  if (!request.ip && request.gpus === 0 && withinCaps(() => checkCaps(current, uid, request, caps, source))) return current;
+  return reconcile(current, podman.containers(), now);
+}
+
+/** Whether a caps check passes; anything but a refusal is thrown on. */
+function withinCaps(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch (e) {
+    if (e instanceof PolicyError) return false;
+    throw e;
+  }
 }
 
 /** Ends an allocation this run made (root: `allocateGpus` confirmed it is the caller's); a failure is said, not thrown. */

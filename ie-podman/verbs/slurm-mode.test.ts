@@ -25,7 +25,7 @@ interface FakeContainer extends PodmanContainer {
   State: string;
 }
 
-const podmanState = vi.hoisted(() => ({ containers: new Map<string, FakeContainer>(), creates: [] as string[][], failCreate: false, next: 1 }));
+const podmanState = vi.hoisted(() => ({ containers: new Map<string, FakeContainer>(), creates: [] as string[][], failCreate: false, next: 1, lists: 0 }));
 
 vi.mock("../podman", () => {
   const capture = (args: readonly string[]) => {
@@ -57,7 +57,10 @@ vi.mock("../podman", () => {
         if (c !== undefined) c.State = "exited";
         return 0;
       },
-      containers: () => [...podmanState.containers.values()].map((c) => ({ ...c })),
+      containers: () => {
+        podmanState.lists++;
+        return [...podmanState.containers.values()].map((c) => ({ ...c }));
+      },
     },
   };
 });
@@ -119,6 +122,7 @@ beforeEach(() => {
   podmanState.containers.clear();
   podmanState.creates.length = 0;
   podmanState.failCreate = false;
+  podmanState.lists = 0;
   stderr.mockClear();
   stdout.mockClear();
 });
@@ -202,6 +206,44 @@ describe("run --gpu where Slurm owns the GPUs", () => {
     expect(readLedger(ctx.config.ledger).leases[0].job).toBeUndefined();
     expect(slurm.log).toEqual([]);
     await expect(run(["-d", "--gpu", "--time=10", "base"], ctx)).rejects.toThrow(/only on hosts whose GPUs come from Slurm/);
+  });
+});
+
+describe("the ledger a run is decided on", () => {
+  const small = () => ({ ...config(`host${++hostCount}`), caps: { maxContainers: 2, maxAddresses: 4, maxGpus: 2 } });
+
+  it("asks Podman for nothing when the run takes no address or GPU and the recorded ledger is within the caps", async () => {
+    const ctx = context(fakeSlurm({}), alice, small());
+    expect(await run(["-d", "base"], ctx)).toBe(0);
+    expect(podmanState.lists).toBe(0);
+    expect(readLedger(ctx.config.ledger).leases).toHaveLength(1);
+  });
+
+  it("brings the ledger up to date when only leases of vanished containers stand at the cap, and the run goes ahead", async () => {
+    const ctx = context(fakeSlurm({}), alice, small());
+    await run(["-d", "base"], ctx);
+    await run(["-d", "base"], ctx);
+    // Removed behind ie-podman's back: the two leases are stale.
+    podmanState.containers.clear();
+    expect(await run(["-d", "base"], ctx)).toBe(0);
+    expect(podmanState.lists).toBe(1);
+    expect(readLedger(ctx.config.ledger).leases.map((l) => l.container)).toEqual([...podmanState.containers.keys()]);
+  });
+
+  it("still refuses at the cap when the containers are really there", async () => {
+    const ctx = context(fakeSlurm({}), alice, small());
+    await run(["-d", "base"], ctx);
+    await run(["-d", "base"], ctx);
+    await expect(run(["-d", "base"], ctx)).rejects.toThrow(/you hold 2 containers and the cap is 2/);
+    expect(podmanState.lists).toBe(1);
+  });
+
+  it("brings the ledger up to date before handing out an address or a GPU", async () => {
+    const { slurm: _, ...ledgerMode } = small();
+    const ctx = context(fakeSlurm({}), alice, ledgerMode);
+    await run(["-d", "--ip", "base"], ctx);
+    await run(["-d", "--gpu", "base"], ctx);
+    expect(podmanState.lists).toBe(2);
   });
 });
 
