@@ -1,7 +1,8 @@
 /**
  * The results file, bench/results/<YYYY-MM-DD>-<host>.json: every part's raw samples with the machine it
- * ran on. Parts run one at a time merge into the day's file (a part's new result replaces its old one), so
- * one file and one report can be built up over several invocations.
+ * ran on. Parts run one at a time merge into the day's file (a part's new result replaces its old one; a day's
+ * first file starts from the machine's newest earlier one), so one file and one report can be built up over
+ * several invocations and days.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, hostname, release, totalmem } from "node:os";
@@ -73,10 +74,13 @@ export function writeResults(file: string, results: ResultsFile): void {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }
 
-/** The most recently written results file under `outDir`, or undefined when there is none. */
-export function newestResults(outDir: string): string | undefined {
+/** The most recently written results file under `outDir` (of `host` only, when given), or undefined when there is none. */
+export function newestResults(outDir: string, host?: string): string | undefined {
   const dir = join(outDir, "results");
   if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    // <YYYY-MM-DD>-<host>.json: the host is what lies between the date and the extension.
+    .filter((f) => /^\d{4}-\d{2}-\d{2}-.+\.json$/.test(f) && (host === undefined || f.slice(11, -".json".length) === host))
+    .map((f) => join(dir, f));
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || b.localeCompare(a))[0];
 }

@@ -68,6 +68,18 @@ describe("the bench runner", () => {
     expect(report.indexOf("## program")).toBeLessThan(report.indexOf("## storage"));
   });
 
+  it("starts a new day's file from this machine's newest one, so a part run alone keeps the others in the report", async () => {
+    const calls: string[] = [];
+    const nextDay = { ...deps(calls, false), now: () => new Date("2026-03-05T01:02:03Z") };
+    await runBench(request([fakePart("program", false, result(7), calls)]), dir, nextDay);
+    const next = JSON.parse(readFileSync(join(dir, "results", `2026-03-05-${hostname()}.json`), "utf8")) as ResultsFile;
+    expect(next.parts.program.result.tables[0].rows[0].samples).toEqual([7]);
+    expect(next.parts.storage.result.tables[0].rows[0].samples).toEqual([3]);
+    expect(next.parts.storage.date).toBe("2026-03-04T05:06:07.000Z");
+    expect(readFileSync(join(dir, "REPORT.md"), "utf8")).toContain("## storage");
+    rmSync(join(dir, "results", `2026-03-05-${hostname()}.json`));
+  });
+
   it("refuses lab parts when not root, before running or writing anything", async () => {
     const calls: string[] = [];
     const other = join(dir, "other");

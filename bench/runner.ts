@@ -1,6 +1,8 @@
 /**
  * What `npm run bench` does once its arguments are parsed: run the chosen parts (the lab prepared first
- * when one needs it), merge their results into the day's results file, and regenerate the report. The lab
+ * when one needs it), merge their results into the day's results file, and regenerate the report. A day's
+ * first file starts from this machine's newest earlier one: a part not run again keeps its last record (its
+ * own date and machine in the report), so running one part never drops the others from the report. The lab
  * and the clock are injected so tests can run this without a lab.
  */
 import { existsSync } from "node:fs";
@@ -41,7 +43,8 @@ export async function runBench(request: BenchRequest, outDir: string, deps: Runn
   }
   const now = deps.now();
   const file = resultsPath(outDir, now, machine.hostname);
-  const merged = mergeResults(existsSync(file) ? readResults(file) : undefined, records, machine, now);
+  const earlier = existsSync(file) ? file : newestResults(outDir, machine.hostname);
+  const merged = mergeResults(earlier !== undefined ? readResults(earlier) : undefined, records, machine, now);
   writeResults(file, merged);
   return [file, ...(await writeReport(merged, file, outDir, deps.order))];
 }

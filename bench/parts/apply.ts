@@ -10,22 +10,19 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { asUser, must, onHost, projectRoot, summaryCounts, writeLabStack } from "../../test/lab/support";
+import { asUser, labCli, must, onHost, projectRoot, summaryCounts, writeLabStack } from "../../test/lab/support";
 import type { BenchPart, PartResult } from "../types";
 import { SLURM_ONLY_HOSTS, slurmOnlyStack } from "./apply-stacks";
 
-const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
 const CONTROLLER = SLURM_ONLY_HOSTS[0].name;
 const GPU_NODE = SLURM_ONLY_HOSTS[1].name;
 
 /** Runs `npm run lab -- ARGS`: its wall seconds and output; throws with the output's end when it fails. */
 function lab(args: readonly string[], env: Readonly<Record<string, string>> = {}): { seconds: number; output: string } {
-  const started = Date.now();
-  const r = spawnSync(tsx, ["scripts/lab/cli.ts", ...args], { cwd: projectRoot, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-  const seconds = (Date.now() - started) / 1000;
-  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  if (r.status !== 0) throw new Error(`npm run lab -- ${args.join(" ")} exited ${r.status ?? r.signal}:\n${output.split("\n").slice(-30).join("\n")}`);
-  return { seconds, output };
+  const r = labCli(args, { env });
+  const output = `${r.stdout}${r.stderr}`;
+  if (r.code !== 0) throw new Error(`npm run lab -- ${args.join(" ")} exited ${r.code}:\n${output.split("\n").slice(-30).join("\n")}`);
+  return { seconds: r.seconds, output };
 }
 
 /**

@@ -6,7 +6,7 @@
  * debootstrap from the lab's mirror and imported into every engine's storage, so no engine pulls anything but
  * the apt packages of the RUN step.
  */
-import { asUser, must, onHost, type Run } from "../../test/lab/support";
+import { asUser, must, onHost, timingLine, timingSeconds, type Run } from "../../test/lab/support";
 import type { BenchPart, PartResult, Row } from "../types";
 import { BENCH_BASE, ROOTLESS_HOME, ROOTLESS_USER, buildCommand, containerfile, setupScript, type Engine } from "./build-engines";
 
@@ -29,9 +29,7 @@ function asEngineUser(engine: Engine, script: string, stdin?: string): Run {
 
 /** Seconds a script takes on the host; the script's own output is kept for the error when it fails. */
 function timed(engine: Engine, script: string): number {
-  const line = `s=$(date +%s.%N); out=$( { ${script} ; } 2>&1 ) || { rc=$?; echo "$out" | tail -n 15 >&2; exit $rc; }; e=$(date +%s.%N); echo "$s $e"`;
-  const out = must(asEngineUser(engine, line), `${engine} build`).trim().split("\n").at(-1)?.split(" ") ?? [];
-  return Number(out[1]) - Number(out[0]);
+  return timingSeconds(must(asEngineUser(engine, timingLine(script)), `${engine} build`));
 }
 
 /** Where each engine's build context lives: the caller's home for ie-podman, a local directory for the rest. */

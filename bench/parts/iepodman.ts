@@ -5,7 +5,7 @@
  * ledger, each holding an address of the /22 (more than a /24 holds: the addresses must be distinct and reach
  * past the first 254). Timed on the container host itself, so SSH is not in the numbers.
  */
-import { asUser, ensureBaseImage, must, onHost, removeContainersOf, shellQuote } from "../../test/lab/support";
+import { asUser, ensureBaseImage, must, onHost, removeContainersOf, shellQuote, timingLine, timingSeconds } from "../../test/lab/support";
 import { addressToNumber } from "../../components/inventory/net";
 import type { BenchPart, PartResult } from "../types";
 
@@ -21,10 +21,8 @@ const FILL_BATCH = 100;
 
 /** Seconds a script takes on the host, as root or (with `user`) as that user. */
 function timed(script: string, user?: string): number {
-  const line = `s=$(date +%s.%N); ${script} >/dev/null 2>&1; rc=$?; e=$(date +%s.%N); echo "$rc $s $e"`;
-  const out = must(user === undefined ? onHost(HOST, line) : asUser(HOST, user, line), script).trim().split(" ");
-  if (out[0] !== "0") throw new Error(`${script} exited ${out[0]} on ${HOST}`);
-  return Number(out[2]) - Number(out[1]);
+  const line = timingLine(script);
+  return timingSeconds(must(user === undefined ? onHost(HOST, line) : asUser(HOST, user, line), script));
 }
 
 /**

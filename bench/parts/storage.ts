@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inGuest, must, onHost, projectRoot } from "../../test/lab/support";
+import { inGuest, must, onHost, projectRoot, timingLine, timingSeconds } from "../../test/lab/support";
 import type { BenchPart, PartResult, Plot, Table } from "../types";
 
 const MIB = 1024 * 1024;
@@ -36,8 +36,7 @@ function dropMachineCaches(): void {
 
 /** Seconds a script takes on a host (timed there). */
 function timed(host: string, script: string): number {
-  const [s, e] = must(onHost(host, `s=$(date +%s.%N); ${script} >/dev/null 2>&1; e=$(date +%s.%N); echo "$s $e"`), script).trim().split(" ").map(Number);
-  return e - s;
+  return timingSeconds(must(onHost(host, timingLine(script)), script));
 }
 
 function ddWrite(host: string, file: string, sizeMib: number): number {
@@ -89,8 +88,7 @@ function inAliceVm(script: string): string {
 }
 
 function guestTimed(script: string): number {
-  const [s, e] = inAliceVm(`s=$(date +%s.%N); ${script} >/dev/null 2>&1; e=$(date +%s.%N); echo "$s $e"`).trim().split(" ").map(Number);
-  return e - s;
+  return timingSeconds(inAliceVm(timingLine(script)));
 }
 
 const rbdInVm: Storage = {

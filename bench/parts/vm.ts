@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Document } from "yaml";
-import { apply, changedLabStack, inGuest, must, onHost, projectRoot, waitFor } from "../../test/lab/support";
+import { apply, changedLabStack, inGuest, must, onHost, projectRoot, timingLine, timingSeconds, waitFor } from "../../test/lab/support";
 import type { BenchPart, PartResult } from "../types";
 
 const HOST = "lab1";
@@ -16,8 +16,7 @@ const BENCH_RENTAL = { name: "bench-vm", owner: "alice", host: HOST, ip: "10.77.
 
 /** Seconds `script` takes on the host (timed there, so SSH's own time is not in it). */
 function timedOnHost(host: string, script: string): number {
-  const out = must(onHost(host, `s=$(date +%s.%N); ${script} >/dev/null; e=$(date +%s.%N); echo "$s $e"`), script).trim().split(" ").map(Number);
-  return out[1] - out[0];
+  return timingSeconds(must(onHost(host, timingLine(script)), script));
 }
 
 function diskTimings(runs: number): { clone: number[]; copy: number[] } {

@@ -74,6 +74,16 @@ function submitBob(gpus: number, holdSeconds: number): string {
 
 const openResults = (log: string) => [...log.matchAll(/^open \/dev\/nvidia(\d): (.*)$/gm)].map((m) => ({ gpu: Number(m[1]), result: m[2] }));
 
+/** bob's job log once it holds both open results, put in the transcript. */
+async function jobLog(job: string): Promise<string> {
+  const log = await waitFor(`bob's job ${job} log`, () => {
+    const text = onHost(NODE, `cat /tmp/bob-gpus-${job}.log`).stdout;
+    return openResults(text).length === 2 ? text : undefined;
+  }, 30_000);
+  transcript.push(`# bob's job ${job} on ${NODE}:`, log.trimEnd());
+  return log;
+}
+
 beforeAll(async () => {
   ensureBaseImage(NODE);
   removeContainersOf(NODE, "alice");
@@ -124,11 +134,7 @@ describe("GPUs of a Slurm node that is also a container host", () => {
     const jobGpus = slurmGpus(job);
     expect(jobGpus).toHaveLength(1);
     expect(jobGpus).not.toContain(held.gpus[0]);
-    const log = await waitFor(`bob's job ${job} log`, () => {
-      const text = onHost(NODE, `cat /tmp/bob-gpus-${job}.log`).stdout;
-      return openResults(text).length === 2 ? text : undefined;
-    }, 30_000);
-    transcript.push(`# bob's job ${job} on ${NODE}:`, log.trimEnd());
+    const log = await jobLog(job);
     expect(log).toContain(`CUDA_VISIBLE_DEVICES=0`); // Slurm numbers a job's own GPUs from 0
     // No driver in the lab: the job's own GPU fails with ENXIO (past the cgroup), the container's with EPERM.
     const opens = openResults(log);
@@ -157,11 +163,7 @@ describe("GPUs of a Slurm node that is also a container host", () => {
     must(as("alice", "ie-podman rm -f held"), "rm held");
     await waitFor(`bob's 2-GPU job ${job} running`, () => (jobState(job) === "RUNNING" ? true : undefined), 90_000, 2000);
     expect(slurmGpus(job)).toEqual([0, 1]);
-    const log = await waitFor(`bob's job ${job} log`, () => {
-      const text = onHost(NODE, `cat /tmp/bob-gpus-${job}.log`).stdout;
-      return openResults(text).length === 2 ? text : undefined;
-    }, 30_000);
-    transcript.push(`# bob's job ${job} on ${NODE}:`, log.trimEnd());
+    const log = await jobLog(job);
     expect(log).toContain("CUDA_VISIBLE_DEVICES=0,1");
     expect(openResults(log).every((o) => /No such device or address/.test(o.result))).toBe(true);
     // While bob's job holds both GPUs, alice's run says so at once, naming the job, and makes nothing.

@@ -166,15 +166,45 @@ export function snapshot(): Record<string, string> {
   return result;
 }
 
-/** Runs `npm run lab -- apply ARGS` and returns its output; throws with the output when it fails. */
-export function apply(...args: string[]): string {
-  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", "apply", ...args], {
+/**
+ * `npm run lab -- ARGS` (the lab's CLI, with the project's tsx): its status, output and wall seconds. With `show`,
+ * its output goes to stderr as it comes (progress), and is not kept.
+ */
+export function labCli(args: readonly string[], options: { readonly timeoutMs?: number; readonly env?: Readonly<Record<string, string>>; readonly show?: boolean } = {}): Run & { readonly seconds: number } {
+  const started = Date.now();
+  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", ...args], {
     cwd: projectRoot,
     encoding: "utf8",
-    timeout: 900_000,
+    env: { ...process.env, ...options.env },
+    timeout: options.timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+    ...(options.show === true ? { stdio: ["ignore", process.stderr, process.stderr] } : {}),
   });
+  const failure = r.error !== undefined ? `: ${r.error.message}` : r.signal !== null ? ` (signal ${r.signal})` : "";
+  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${failure}`, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * A shell line that runs `script` and prints when it started and ended (`date +%s.%N`): timed where it runs, so
+ * SSH's own time is not in it. The script's output is dropped, but kept for the error when it fails (its last
+ * 15 lines on stderr, and its exit status).
+ */
+export function timingLine(script: string): string {
+  return `s=$(date +%s.%N); out=$( { ${script} ; } 2>&1 ) || { rc=$?; printf '%s\\n' "$out" | tail -n 15 >&2; exit $rc; }; e=$(date +%s.%N); echo "$s $e"`;
+}
+
+/** The seconds a `timingLine` measured, from its output's last line. */
+export function timingSeconds(output: string): number {
+  const [start, end] = (output.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`no start and end time in '${output.trim()}'`);
+  return end - start;
+}
+
+/** Runs `npm run lab -- apply ARGS` and returns its output; throws with the output when it fails. */
+export function apply(...args: string[]): string {
+  const r = labCli(["apply", ...args], { timeoutMs: 900_000 });
   console.log(`apply ${args.join(" ")}:\n${r.stdout.split("\n").slice(-25).join("\n")}`);
-  if (r.status !== 0) throw new Error(`apply ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) throw new Error(`apply ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -209,7 +239,7 @@ export function drift(...args: string[]): Run {
 
 /** `npm run lab -- restart HOST`: a clean halt and a boot of the same root file system. Returns its output. */
 export function restartLabHost(host: string): string {
-  const r = spawnSync(join(projectRoot, "node_modules", ".bin", "tsx"), ["scripts/lab/cli.ts", "restart", host], { cwd: projectRoot, encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`lab restart ${host} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  const r = labCli(["restart", host], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`lab restart ${host} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Document } from "yaml";
-import { apply, changedLabStack, must, onHost, summaryCounts, waitFor } from "./support";
+import { apply, changedLabStack, must, onHost, summaryCounts, timingLine, timingSeconds, waitFor } from "./support";
 
 const HOST = "lab1";
 const RENTALS = ["alice-vm", "bob-vm"];
@@ -87,10 +87,7 @@ describe("rental VMs on the lab", () => {
 
   // Reported, not asserted: speed targets belong in benchmarks, not in tests.
   it("reports a 10 GiB disk made as a clone against a full copy of the golden image", () => {
-    const timed = (cmd: string) => {
-      const out = must(onHost(HOST, `s=$(date +%s.%N); ${cmd} >/dev/null; e=$(date +%s.%N); echo "$s $e"`), cmd).trim().split(" ").map(Number);
-      return out[1] - out[0];
-    };
+    const timed = (cmd: string) => timingSeconds(must(onHost(HOST, timingLine(cmd)), cmd));
     onHost(HOST, "rbd --id libvirt rm --no-progress vms/timing-clone 2>/dev/null; rbd --id libvirt rm --no-progress vms/timing-copy 2>/dev/null; true");
     // As rental.sh makes a disk: the golden image (3 GiB, a Debian guest) cloned or copied, then grown to 10 GiB.
     const clone = timed("rbd --id libvirt clone vms/lab-golden@golden vms/timing-clone && rbd --id libvirt resize --no-progress --size 10G vms/timing-clone");
