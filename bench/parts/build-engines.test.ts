@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { BENCH_BASE, ML_PACKAGES, buildCommand, containerfile, setupScript, type Engine } from "./build-engines";
+import { BENCH_BASE, ML_PACKAGES, buildCommand, containerfile, rootlessVerdict, setupScript, type Engine } from "./build-engines";
 
 const ENGINES: readonly Engine[] = ["ie-podman", "podman", "podman-rootless-vfs", "podman-rootless-overlay", "docker"];
 
@@ -29,4 +29,15 @@ describe("the build part's commands", () => {
       expect(() => execFileSync("bash", ["-n", "-c", `set -euo pipefail\n${script}`])).not.toThrow();
     }
   });
+
+  it("says where the report's rootless gap comes from, by the medians", () => {
+    const each = (ieP: number, root: number, vfs: number, overlay: number, docker: number) =>
+      ({ "ie-podman": ieP, podman: root, "podman-rootless-vfs": vfs, "podman-rootless-overlay": overlay, docker }) as const;
+    const vfsGap = rootlessVerdict({ cold: each(30, 30, 41, 35, 32), cached: each(0.5, 0.22, 14.5, 0.36, 0.3) });
+    expect(vfsGap).toContain("on vfs took 1.37× cold and 65.91× cached, on native overlay 1.17× cold and 1.64× cached");
+    expect(vfsGap).toContain("comes from the vfs driver");
+    const rootlessGap = rootlessVerdict({ cold: each(30, 30, 90, 80, 32), cached: each(0.5, 0.22, 14.5, 0.36, 0.3) });
+    expect(rootlessGap).toContain("not vfs's alone");
+  });
 });
+

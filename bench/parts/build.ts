@@ -8,7 +8,8 @@
  */
 import { asUser, must, onHost, timingLine, timingSeconds, type Run } from "../../test/lab/support";
 import type { BenchPart, PartResult, Row } from "../types";
-import { BENCH_BASE, ROOTLESS_HOME, ROOTLESS_USER, buildCommand, containerfile, setupScript, type Engine } from "./build-engines";
+import { median } from "../stats";
+import { BENCH_BASE, ROOTLESS_HOME, ROOTLESS_USER, buildCommand, containerfile, rootlessVerdict, setupScript, type Engine } from "./build-engines";
 
 const HOST = "lab2";
 const ENGINES: readonly Engine[] = ["ie-podman", "podman", "podman-rootless-vfs", "podman-rootless-overlay", "docker"];
@@ -66,6 +67,7 @@ export const buildPart: BenchPart = {
         (cached[engine] ??= []).push(timed(engine, buildCommand(engine, contextDir(engine), false)));
       }
     }
+    const medians = (samples: Record<string, number[]>) => Object.fromEntries(ENGINES.map((e) => [e, median(samples[e] ?? [])])) as Record<Engine, number>;
     const rows = (samples: Record<string, number[]>): Row[] => ENGINES.map((e) => ({ label: LABELS[e], samples: samples[e] ?? [] }));
     const versions = must(onHost(HOST, "podman --version; docker --version; uname -r"), "versions").trim().split("\n");
     return {
@@ -90,6 +92,7 @@ export const buildPart: BenchPart = {
         `The Containerfile: FROM ${BENCH_BASE} (debootstrap --variant=minbase of the host's Debian, imported into each engine's storage), one RUN of apt-get install of python3-numpy, python3-scipy, python3-pandas and python3-sklearn from the lab's mirror, one COPY of the user's code.`,
         "Rootful engines build as root on the host's SSD path; ie-podman builds as alice from her CephFS home (the context is copied by ie-podman), in root's storage like rootful podman.",
         `Rootless podman runs as ${ROOTLESS_USER}, a local user of lab2 with its own storage on the SSD path, once with vfs (the report's case: every layer a full copy) and once with native overlay.`,
+        rootlessVerdict({ cold: medians(cold), cached: medians(cached) }),
         `Docker uses the ${builder} builder; Docker's containers do not inherit the host's /etc/hosts, so its build is given the mirror's pinned addresses with --add-host (the lab has no DNS).`,
       ],
       versions: { podman: versions[0] ?? "", docker: versions[1] ?? "", kernel: versions[2] ?? "" },
