@@ -106,19 +106,26 @@ export interface CapRequest {
  * `source` names where the caps come from (the section's per-user ones or the user's own).
  */
 export function checkCaps(ledger: Ledger, uid: number, request: CapRequest, caps: UserCaps, source: "section" | "user"): void {
+  const refusal = capsRefusal(ledger, uid, request, caps, source);
+  if (refusal !== undefined) throw refusal;
+}
+
+/** The refusal `checkCaps` throws, or undefined when the run stays within every cap. */
+export function capsRefusal(ledger: Ledger, uid: number, request: CapRequest, caps: UserCaps, source: "section" | "user"): PolicyError | undefined {
   const own = ledger.leases.filter((l) => l.uid === uid);
   const setting = (key: keyof UserCaps, perUser: string) => (source === "user" ? `your containerCaps.${key}` : `containers.${perUser}`);
   const fix = "remove a container you no longer need (ie-podman ps -a, then ie-podman rm)";
   if (own.length + 1 > caps.maxContainers) {
-    throw new PolicyError("run", `refused: you hold ${own.length} containers and the cap is ${caps.maxContainers} (${setting("maxContainers", "maxContainersPerUser")}): ${fix}`);
+    return new PolicyError("run", `refused: you hold ${own.length} containers and the cap is ${caps.maxContainers} (${setting("maxContainers", "maxContainersPerUser")}): ${fix}`);
   }
   const addresses = own.filter((l) => l.ip !== undefined).length;
   if (request.ip && addresses + 1 > caps.maxAddresses) {
-    throw new PolicyError("--ip", `refused: you hold ${addresses} addresses and the cap is ${caps.maxAddresses} (${setting("maxAddresses", "maxAddressesPerUser")}): ${fix}`);
+    return new PolicyError("--ip", `refused: you hold ${addresses} addresses and the cap is ${caps.maxAddresses} (${setting("maxAddresses", "maxAddressesPerUser")}): ${fix}`);
   }
   // GPUs of an allocation that ended are Slurm's again: they no longer count.
   const gpus = own.reduce((n, l) => n + (l.ended === undefined ? l.gpus.length : 0), 0);
   if (request.gpus > 0 && gpus + request.gpus > caps.maxGpus) {
-    throw new PolicyError("--gpu", `refused: you hold ${gpus} GPUs, asked for ${request.gpus} more, and the cap is ${caps.maxGpus} (${setting("maxGpus", "maxGpusPerUser")}): ${fix}`);
+    return new PolicyError("--gpu", `refused: you hold ${gpus} GPUs, asked for ${request.gpus} more, and the cap is ${caps.maxGpus} (${setting("maxGpus", "maxGpusPerUser")}): ${fix}`);
   }
+  return undefined;
 }

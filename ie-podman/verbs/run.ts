@@ -10,8 +10,7 @@
 import { capsFor } from "../config";
 import { type VerbContext, policyContext, presentDevices, userOf } from "../context";
 import { type Ledger, freeAddress, freeGpus, holdsAllocation, reconcile, withLease, withoutContainers } from "../leases";
-import { checkCaps } from "../limits";
-import { PolicyError } from "../policy-error";
+import { capsRefusal, checkCaps } from "../limits";
 import { type RunRequest, parseRun, podmanCreateArgs } from "../policy";
 import { podman } from "../podman";
 import { type Allocation, allocateGpus, cancelJob, containerResources } from "../slurm-gpus";
@@ -142,19 +141,8 @@ function ledgerToDecideOn(
   source: ReturnType<typeof capsFor>["source"],
   now: number,
 ): Ledger {
-  if (!request.ip && request.gpus === 0 && withinCaps(() => checkCaps(current, uid, request, caps, source))) return current;
+  if (!request.ip && request.gpus === 0 && capsRefusal(current, uid, request, caps, source) === undefined) return current;
   return reconcile(current, podman.containers(), now);
-}
-
-/** Whether a caps check passes; anything but a refusal is thrown on. */
-function withinCaps(check: () => void): boolean {
-  try {
-    check();
-    return true;
-  } catch (e) {
-    if (e instanceof PolicyError) return false;
-    throw e;
-  }
 }
 
 /** Ends an allocation this run made (root: `allocateGpus` confirmed it is the caller's); a failure is said, not thrown. */
